@@ -1,0 +1,72 @@
+"""Characters per second: carried-state generation (O(n)) vs the lecture's re-prediction (O(n²)).
+
+    python benchmarks/generation.py [--lengths 100 300 1000] [--model path/to/model.keras]
+
+Both generators run on the same model in the same process, with the same sampler and seed (so
+they produce the same text, which is checked); the ratio is what matters, not the absolute speed.
+The default model is the notebook's architecture (Embedding(39, 16) → GRU(128) → Dense softmax)
+with random weights: speed does not depend on training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from helpers import decoding  # noqa: E402
+
+ALPHABET = "\n !$&',-.3:;?abcdefghijklmnopqrstuvwxyz"  # the 39 lowercased Shakespeare characters
+
+
+def encode(text: str) -> list[int]:
+    return [ALPHABET.find(ch) for ch in text]
+
+
+def decode(ids) -> str:
+    return "".join(ALPHABET[int(i)] for i in ids)
+
+
+def build_model() -> keras.Model:
+    keras.utils.set_random_seed(42)
+    return keras.Sequential([
+        keras.Input(shape=(None,), dtype="int32"),
+        keras.layers.Embedding(len(ALPHABET), 16),
+        keras.layers.GRU(128, return_sequences=True),
+        keras.layers.Dense(len(ALPHABET), activation="softmax"),
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lengths", type=int, nargs="+", default=[100, 300, 1000])
+    parser.add_argument("--model", help="a trained .keras char-RNN (default: random weights)")
+    args = parser.parse_args()
+    model = keras.models.load_model(args.model) if args.model else build_model()
+    stepper = decoding.CharStepper(model)
+    prompt = "to be or not to be"
+    # warm-up: trace the step function and the predict function once
+    stepper.generate(prompt, 2, encode=encode, decode=decode, seed=0)
+    decoding.extend_text_by_reprediction(model, prompt, 2, encode=encode, decode=decode,
+                                         vocab_size=stepper.vocab_size, seed=0)
+    print(f"{'chars':>6} {'re-prediction':>16} {'carried state':>16} {'ratio':>8}")
+    for n in args.lengths:
+        start = time.perf_counter()
+        slow = decoding.extend_text_by_reprediction(model, prompt, n, encode=encode, decode=decode,
+                                                    vocab_size=stepper.vocab_size, seed=1)
+        slow_s = time.perf_counter() - start
+        start = time.perf_counter()
+        fast = stepper.generate(prompt, n, encode=encode, decode=decode, seed=1)
+        fast_s = time.perf_counter() - start
+        same = "same text" if fast == slow else "TEXTS DIFFER"
+        print(f"{n:6d} {n / slow_s:12.1f} ch/s {n / fast_s:12.1f} ch/s {slow_s / fast_s:7.1f}x  {same}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The dataset registry (registry.json), importable as helpers.registry."""

@@ -1,0 +1,275 @@
+"""Sampling and decoding: turning a model's next-token scores into text.
+
+Holds the sampler (temperature, top-k, nucleus/top-p), and two character generators for
+Embedding → RNN → Dense models: the lecture's re-prediction of the whole growing text (O(n²))
+and a step-by-step generator that carries the recurrent state (O(n)).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+Encoder = Callable[[str], Sequence[int]]
+Decoder = Callable[[Sequence[int]], str]
+
+
+def check_sampling_args(
+    temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
+) -> None:
+    """Raise ``ValueError`` with advice unless temperature > 0, top_k ≥ 1 and 0 < top_p ≤ 1.
+
+    >>> check_sampling_args(temperature=0.5, top_k=10, top_p=0.9)
+    """
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.number)):
+        raise ValueError(f"temperature must be a number > 0, got {temperature!r}.")
+    if not math.isfinite(temperature) or temperature <= 0:
+        raise ValueError(
+            f"temperature must be a finite number > 0, got {temperature!r}: use a small value "
+            "such as 0.01 for nearly greedy text, 1 to sample from the model, >1 for wilder text."
+        )
+    if top_k is not None and (
+        isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1
+    ):
+        raise ValueError(
+            f"top_k must be an integer ≥ 1 (or None to keep every token), got {top_k!r}."
+        )
+    if top_p is not None and (
+        isinstance(top_p, bool)
+        or not isinstance(top_p, (int, float, np.number))
+        or not 0 < top_p <= 1
+    ):
+        raise ValueError(
+            f"top_p must be in (0, 1] (or None to keep every token), got {top_p!r}: "
+            "0.9 keeps the smallest set of tokens whose probabilities add up to 90%."
+        )
+
+
+def _as_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def filter_logits(
+    logits: Any, *, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
+) -> np.ndarray:
+    """Return logits divided by the temperature, with tokens outside top-k / top-p set to -inf.
+
+    Works on one row ``(vocab,)`` or a batch ``(batch, vocab)``; the most likely token is always
+    kept.
+
+    >>> filter_logits([0.0, 1.0, 2.0], top_k=2)
+    array([-inf,   1.,   2.])
+    """
+    check_sampling_args(temperature, top_k, top_p)
+    scaled = np.array(logits, dtype=np.float64, copy=True)
+    if scaled.ndim not in (1, 2) or scaled.shape[-1] == 0:
+        raise ValueError(f"logits must have shape (vocab,) or (batch, vocab); got {scaled.shape}.")
+    scaled /= temperature
+    if top_k is not None and top_k < scaled.shape[-1]:
+        kth = np.sort(scaled, axis=-1)[..., -top_k, None]
+        scaled = np.where(scaled < kth, -np.inf, scaled)
+    if top_p is not None and top_p < 1:
+        order = np.argsort(-scaled, axis=-1)
+        sorted_logits = np.take_along_axis(scaled, order, axis=-1)
+        probs = _softmax(sorted_logits)
+        # keep a token if the tokens ranked before it add up to less than top_p
+        before = np.cumsum(probs, axis=-1) - probs
+        keep_sorted = before < top_p
+        keep = np.zeros_like(keep_sorted)
+        np.put_along_axis(keep, order, keep_sorted, axis=-1)
+        scaled = np.where(keep, scaled, -np.inf)
+    return scaled
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - np.max(logits, axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def sample_logits(
+    logits: Any,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """Sample token ids from logits with temperature, top-k and nucleus (top-p) filtering.
+
+    ``logits`` has shape ``(vocab,)`` (returns a 0-d array) or ``(batch, vocab)`` (returns
+    ``(batch,)``). Log-probabilities work as logits too. ``seed`` is an int or a NumPy Generator
+    (pass the same Generator on every step of a generation to get a reproducible text).
+
+    >>> int(sample_logits([0.0, 10.0, 0.0], temperature=0.01, seed=0))
+    1
+    """
+    filtered = filter_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p)
+    probs = _softmax(filtered)
+    rng = _as_rng(seed)
+    batch = probs.reshape(-1, probs.shape[-1])
+    u = rng.random((batch.shape[0], 1))
+    ids = (np.cumsum(batch, axis=-1) < u).sum(axis=-1)
+    ids = np.minimum(ids, batch.shape[-1] - 1)
+    # never return a token that was filtered out (guards against rounding at the end of the CDF)
+    ids = np.where(batch[np.arange(len(ids)), ids] > 0, ids, batch.argmax(axis=-1))
+    return ids.reshape(probs.shape[:-1])
+
+
+def _encode_prompt(encode: Encoder, prompt: str, vocab_size: int) -> list[int]:
+    if not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a string, got {type(prompt).__name__}.")
+    if not prompt:
+        raise ValueError('prompt is empty: give the model at least one character, e.g. "To be".')
+    ids = [int(i) for i in encode(prompt)]
+    bad = sorted({ch for ch, i in zip(prompt, ids) if not 0 <= i < vocab_size})
+    if len(ids) != len(prompt) or bad:
+        raise ValueError(
+            f"prompt holds characters the model never saw in training: {bad!r}. "
+            "Remove or replace them."
+        )
+    return ids
+
+
+def extend_text_by_reprediction(
+    model: Any,
+    prompt: str,
+    n_chars: int,
+    *,
+    encode: Encoder,
+    decode: Decoder,
+    vocab_size: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int | np.random.Generator | None = None,
+) -> str:
+    """The lecture's generator: predict on the whole text so far, once per new character.
+
+    Each step re-reads the growing text from the start, so n characters cost O(n²) work. Kept
+    as the reference that ``CharStepper.generate`` must match.
+    """
+    check_sampling_args(temperature, top_k, top_p)
+    ids = _encode_prompt(encode, prompt, vocab_size)
+    rng = _as_rng(seed)
+    start = len(ids)
+    for _ in range(_check_n(n_chars)):
+        proba = model.predict(np.array([ids]), verbose=0)[0, -1]
+        logits = np.log(np.maximum(proba, 1e-30))
+        ids.append(int(sample_logits(logits, temperature=temperature, top_k=top_k,
+                                     top_p=top_p, seed=rng)))
+    return prompt + decode(ids[start:])
+
+
+def _check_n(n_chars: int) -> int:
+    if isinstance(n_chars, bool) or not isinstance(n_chars, (int, np.integer)) or n_chars < 0:
+        raise ValueError(f"n_chars must be an integer ≥ 0, got {n_chars!r}.")
+    return int(n_chars)
+
+
+class CharStepper:
+    """Runs an Embedding → recurrent layer(s) → Dense model one token at a time.
+
+    The recurrent states are carried from step to step, so generating n characters costs O(n)
+    instead of re-reading the whole text each time. The model's own layers (and weights) are
+    used; Dropout layers are skipped, as in inference.
+
+    >>> stepper = CharStepper(model)  # doctest: +SKIP
+    >>> stepper.generate("To be", 100, encode=encode, decode=decode, seed=42)  # doctest: +SKIP
+    """
+
+    def __init__(self, model: Any) -> None:
+        import keras
+        import tensorflow as tf
+
+        self._plan: list[tuple[str, Any]] = []
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.InputLayer):
+                continue
+            if isinstance(layer, keras.layers.Embedding):
+                self._plan.append(("embed", layer))
+            elif isinstance(layer, keras.layers.RNN):  # GRU, LSTM, SimpleRNN
+                self._plan.append(("rnn", layer))
+            elif isinstance(layer, keras.layers.Dropout):
+                continue
+            elif isinstance(layer, keras.layers.Dense):
+                self._plan.append(("dense", layer))
+            else:
+                raise ValueError(
+                    f"CharStepper handles Embedding, GRU/LSTM/SimpleRNN, Dropout and Dense "
+                    f"layers in sequence; {layer.name!r} is a {type(layer).__name__}."
+                )
+        if not self._plan or self._plan[-1][0] != "dense":
+            raise ValueError("CharStepper needs a model that ends with a Dense layer.")
+        self.vocab_size = int(self._plan[-1][1].units)
+        self._step_fn = tf.function(self._step, reduce_retracing=True)
+
+    def initial_state(self, batch_size: int = 1) -> list[list[Any]]:
+        """Zero states for every recurrent layer (one list of tensors per layer)."""
+        import keras
+
+        states = []
+        for kind, layer in self._plan:
+            if kind == "rnn":
+                sizes = layer.cell.state_size
+                sizes = sizes if isinstance(sizes, (list, tuple)) else [sizes]
+                states.append([keras.ops.zeros((batch_size, int(s))) for s in sizes])
+        return states
+
+    def _step(self, ids: Any, states: list[list[Any]]) -> tuple[Any, list[list[Any]]]:
+        import keras
+
+        x = ids
+        new_states: list[list[Any]] = []
+        for kind, layer in self._plan:
+            if kind == "embed":
+                x = layer(x)
+            elif kind == "rnn":
+                x, state = layer.cell(x, states[len(new_states)], training=False)
+                new_states.append(list(state) if isinstance(state, (list, tuple)) else [state])
+            elif layer is self._plan[-1][1] and layer.activation is keras.activations.softmax:
+                x = keras.ops.matmul(x, layer.kernel) + layer.bias  # logits, not probabilities
+            else:
+                x = layer(x)
+        return x, new_states
+
+    def step(self, ids: Any, states: list[list[Any]]) -> tuple[np.ndarray, list[list[Any]]]:
+        """Feed one token per sequence (shape ``(batch,)``); return logits and the new states."""
+        import tensorflow as tf
+
+        logits, states = self._step_fn(tf.constant(np.asarray(ids, dtype=np.int32)), states)
+        return logits.numpy(), states
+
+    def generate(
+        self,
+        prompt: str,
+        n_chars: int,
+        *,
+        encode: Encoder,
+        decode: Decoder,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | np.random.Generator | None = None,
+    ) -> str:
+        """Extend ``prompt`` by ``n_chars`` sampled characters, carrying the RNN state (O(n))."""
+        check_sampling_args(temperature, top_k, top_p)
+        ids = _encode_prompt(encode, prompt, self.vocab_size)
+        n_chars = _check_n(n_chars)
+        rng = _as_rng(seed)
+        states = self.initial_state(1)
+        for token in ids[:-1]:
+            _, states = self.step([token], states)
+        new: list[int] = []
+        token = ids[-1]
+        for _ in range(n_chars):
+            logits, states = self.step([token], states)
+            token = int(sample_logits(logits[0], temperature=temperature, top_k=top_k,
+                                      top_p=top_p, seed=rng))
+            new.append(token)
+        return prompt + decode(new)

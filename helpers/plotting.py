@@ -1,0 +1,123 @@
+"""Plotting: one consistent style, learning curves from a Keras History, and image grids."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+STYLE: dict[str, Any] = {
+    "figure.figsize": (8, 4),
+    "figure.dpi": 100,
+    "savefig.dpi": 110,
+    "savefig.bbox": "tight",
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "image.cmap": "binary",
+}
+
+
+def set_style() -> None:
+    """Apply the course's plot style (readable on a projector) to matplotlib."""
+    mpl.rcParams.update(STYLE)
+
+
+def _history_dict(history: Any) -> Mapping[str, Sequence[float]]:
+    data = getattr(history, "history", history)
+    if not isinstance(data, Mapping) or not data:
+        raise ValueError(
+            "plot_history needs the History returned by model.fit() (or its .history dict); "
+            f"got {type(history).__name__} with no recorded metrics."
+        )
+    return data
+
+
+def plot_history(
+    *histories: Any,
+    labels: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+    title: str | None = None,
+) -> plt.Figure:
+    """Plot learning curves: one panel per metric, training solid, validation dashed.
+
+    Several histories (e.g. two models, or two training phases) share the panels; ``labels``
+    names them. ``metrics`` defaults to every metric of the first history that is not a
+    ``val_`` metric.
+
+    >>> fig = plot_history({"loss": [2.0, 1.5], "val_loss": [2.1, 1.7]})
+    >>> [ax.get_title() for ax in fig.axes]
+    ['loss']
+    """
+    if not histories:
+        raise ValueError("plot_history needs at least one History.")
+    dicts = [_history_dict(h) for h in histories]
+    if labels is not None and len(labels) != len(dicts):
+        raise ValueError(f"got {len(dicts)} histories but {len(labels)} labels.")
+    if metrics is None:
+        metrics = [k for k in dicts[0] if not k.startswith("val_") and k != "learning_rate"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for i, data in enumerate(dicts):
+            color = f"C{i}"
+            name = labels[i] if labels else ""
+            for key, style, part in ((metric, "-", "train"), (f"val_{metric}", "--", "valid")):
+                if key in data:
+                    values = np.asarray(data[key], dtype=float)
+                    epochs = np.arange(1, len(values) + 1)
+                    ax.plot(epochs, values, style, color=color, marker=".",
+                            label=f"{name} {part}".strip())
+        ax.set_title(metric)
+        ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(
+    images: Any,
+    labels: Sequence[str] | None = None,
+    *,
+    ncols: int = 8,
+    cmap: str = "binary",
+    title: str | None = None,
+    size: float = 1.3,
+) -> plt.Figure:
+    """Show images (``(n, h, w)`` or ``(n, h, w, c)``, values in [0, 1] or 0-255) in a grid.
+
+    >>> fig = image_grid(np.zeros((3, 28, 28)), labels=["a", "b", "c"], ncols=2)
+    >>> len(fig.axes)
+    4
+    """
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim not in (3, 4) or len(images) == 0:
+        raise ValueError(f"image_grid needs (n, h, w) or (n, h, w, c) images; got {images.shape}.")
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"got {len(images)} images but {len(labels)} labels.")
+    ncols = max(1, min(ncols, len(images)))
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(title)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i], cmap=cmap if images.ndim == 3 else None)
+            if labels is not None:
+                ax.set_title(labels[i], fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,104 @@
+"""Execute the course notebooks at one run profile and write executed copies plus a report.
+
+    python scripts/run_notebooks.py                      # every notebook, profile from $COURSE_PROFILE (demo)
+    python scripts/run_notebooks.py --profile smoke 01_char_rnn
+    python scripts/run_notebooks.py --store              # also store the clean outputs in notebooks/
+
+Each notebook runs in its own kernel (papermill) with a progress bar over its cells. Executed
+copies go to build/<profile>/, with report.md and report.json holding each notebook's wall time,
+status and the key metrics it recorded through helpers.runtime.record().
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from normalize_notebooks import normalize  # noqa: E402
+
+
+def _select(names: list[str]) -> list[Path]:
+    every = sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+    if not names:
+        return every
+    chosen = []
+    for name in names:
+        matches = [p for p in every if p.stem == name or p.name == name or p.stem.startswith(name)]
+        if not matches:
+            raise SystemExit(f"No notebook matches {name!r}; choose from: {', '.join(p.stem for p in every)}")
+        chosen += matches
+    return chosen
+
+
+def run_one(path: Path, out_dir: Path, profile: str, store: bool) -> dict:
+    import papermill
+
+    out_path = out_dir / path.name
+    metrics_path = out_dir / f"{path.stem}.metrics.json"
+    metrics_path.unlink(missing_ok=True)
+    os.environ["COURSE_PROFILE"] = profile
+    os.environ["COURSE_METRICS_FILE"] = str(metrics_path)
+    print(f"\n=== {path.name} (profile {profile}) ===", flush=True)
+    start = time.perf_counter()
+    status, error = "ok", ""
+    try:
+        papermill.execute_notebook(str(path), str(out_path), cwd=str(NOTEBOOKS),
+                                   progress_bar=True, kernel_name="python3")
+    except Exception as exc:  # noqa: BLE001 - report every failure, then go on with the next notebook
+        status, error = "failed", str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
+    seconds = time.perf_counter() - start
+    if out_path.exists():
+        nb = normalize(json.loads(out_path.read_text(encoding="utf-8")))
+        text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+        out_path.write_text(text, encoding="utf-8")
+        if store and status == "ok":
+            path.write_text(text, encoding="utf-8")
+            print(f"stored the outputs in notebooks/{path.name}")
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    print(f"{path.name}: {status} in {seconds / 60:.1f} min; metrics: {metrics}", flush=True)
+    if error:
+        print(f"  error: {error}")
+    return {"notebook": path.name, "status": status, "seconds": round(seconds, 1),
+            "metrics": metrics, "error": error}
+
+
+def write_report(results: list[dict], out_dir: Path, profile: str) -> Path:
+    (out_dir / "report.json").write_text(json.dumps(results, indent=2) + "\n")
+    lines = [f"# Notebook run report (profile `{profile}`)", "",
+             "| notebook | status | time | key metrics |", "|---|---|---|---|"]
+    for r in results:
+        metrics = ", ".join(f"{k}={v}" for k, v in sorted(r["metrics"].items())) or "-"
+        lines.append(f"| {r['notebook']} | {r['status']} | {r['seconds'] / 60:.1f} min | {metrics} |")
+    report = out_dir / "report.md"
+    report.write_text("\n".join(lines) + "\n")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", help="notebook names or prefixes (default: all)")
+    parser.add_argument("--profile", default=os.environ.get("COURSE_PROFILE") or "demo",
+                        choices=["smoke", "demo", "full"])
+    parser.add_argument("--out", type=Path, help="output folder (default: build/<profile>)")
+    parser.add_argument("--store", action="store_true",
+                        help="store the normalized outputs back into notebooks/ (use with demo)")
+    args = parser.parse_args(argv)
+    out_dir = (args.out or ROOT / "build" / args.profile).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = [run_one(p, out_dir, args.profile, args.store) for p in _select(args.notebooks)]
+    report = write_report(results, out_dir, args.profile)
+    print("\n" + report.read_text())
+    print(f"Executed notebooks and the report are in {out_dir.relative_to(ROOT)}/")
+    return 0 if all(r["status"] == "ok" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

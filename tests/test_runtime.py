@@ -1,0 +1,385 @@
+"""Tests for helpers.runtime: profiles, seeding, strategies, recorded metrics, warnings."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import runtime
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    """No profile, CI, metrics or work-dir variable leaks in from the caller's shell."""
+    for name in (runtime.PROFILE_ENV, "CI", runtime.METRICS_ENV, runtime.WORK_DIR_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(runtime, "_recorded", {})
+
+
+# --------------------------------------------------------------------------- get_profile
+
+
+@pytest.mark.parametrize("name", ["smoke", "demo", "full"])
+def test_get_profile_explicit_name(name):
+    assert runtime.get_profile(name) == name
+
+
+def test_get_profile_explicit_name_wins_over_env_and_is_normalised(monkeypatch):
+    monkeypatch.setenv(runtime.PROFILE_ENV, "full")
+    monkeypatch.setenv("CI", "true")
+    assert runtime.get_profile("smoke") == "smoke"
+    assert runtime.get_profile("  Demo \n") == "demo"
+
+
+@pytest.mark.parametrize("value, expected",
+                         [("demo", "demo"), ("SMOKE", "smoke"), ("  Full\t\n", "full")])
+def test_get_profile_from_env_is_case_and_whitespace_insensitive(monkeypatch, value, expected):
+    monkeypatch.setenv(runtime.PROFILE_ENV, value)
+    monkeypatch.setattr(runtime, "_gpu_present", lambda: pytest.fail("GPU must not be probed"))
+    assert runtime.get_profile() == expected
+
+
+def test_get_profile_env_wins_over_ci(monkeypatch):
+    monkeypatch.setenv(runtime.PROFILE_ENV, "full")
+    monkeypatch.setenv("CI", "true")
+    assert runtime.get_profile() == "full"
+
+
+@pytest.mark.parametrize("source", ["arg", "env"])
+def test_get_profile_unknown_name_lists_the_choices(monkeypatch, source):
+    if source == "env":
+        monkeypatch.setenv(runtime.PROFILE_ENV, "turbo")
+        call = runtime.get_profile
+    else:
+        def call():
+            return runtime.get_profile("turbo")
+    with pytest.raises(ValueError) as info:
+        call()
+    message = str(info.value)
+    assert "turbo" in message
+    for profile in ("smoke", "demo", "full"):
+        assert profile in message
+
+
+@pytest.mark.parametrize("ci", ["true", "TRUE", "1", "yes", " on "])
+def test_get_profile_ci_defaults_to_smoke(monkeypatch, ci):
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(runtime, "_gpu_present", lambda: True)  # CI wins even with a GPU
+    assert runtime.get_profile() == "smoke"
+
+
+def test_get_profile_blank_env_falls_back_to_default(monkeypatch):
+    monkeypatch.setenv(runtime.PROFILE_ENV, "   ")
+    monkeypatch.setenv("CI", "true")
+    assert runtime.get_profile() == "smoke"
+
+
+@pytest.mark.parametrize("ci", [None, "false", "0", ""])
+def test_get_profile_without_ci_or_gpu_is_demo(monkeypatch, ci):
+    if ci is not None:
+        monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(runtime, "_gpu_present", lambda: False)
+    assert runtime.get_profile() == "demo"
+
+
+def test_get_profile_with_gpu_is_full(monkeypatch):
+    monkeypatch.setattr(runtime, "_gpu_present", lambda: True)
+    assert runtime.get_profile() == "full"
+
+
+# --------------------------------------------------------------------------- chooser
+
+
+@pytest.mark.parametrize("profile, expected", [("smoke", 1), ("demo", 5), ("full", 10)])
+def test_chooser_picks_the_profile_value(profile, expected):
+    pick = runtime.chooser(profile)
+    assert pick(smoke=1, demo=5, full=10) == expected
+    assert pick(smoke="a", demo="b", full="c") == "abc"[["smoke", "demo", "full"].index(profile)]
+
+
+def test_chooser_without_name_uses_env(monkeypatch):
+    monkeypatch.setenv(runtime.PROFILE_ENV, "Full")
+    assert runtime.chooser(None)(smoke=1, demo=2, full=3) == 3
+
+
+def test_chooser_rejects_unknown_profile():
+    with pytest.raises(ValueError, match="smoke, demo, full"):
+        runtime.chooser("huge")
+
+
+def test_chooser_needs_all_three_values_by_keyword():
+    pick = runtime.chooser("demo")
+    with pytest.raises(TypeError):
+        pick(smoke=1, demo=2)  # full missing
+    with pytest.raises(TypeError):
+        pick(1, 2, 3)
+
+
+# --------------------------------------------------------------------------- seed_everything
+
+
+def _draws():
+    import keras
+    import tensorflow as tf
+
+    return (
+        random.random(),
+        np.random.rand(3),
+        keras.ops.convert_to_numpy(keras.random.normal((4,))),
+        tf.random.uniform((4,)).numpy(),
+    )
+
+
+def test_seed_everything_repeats_every_generator(monkeypatch):
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)  # restored after the test
+    rng_a = runtime.seed_everything(123)
+    first = _draws()
+    rng_b = runtime.seed_everything(123)
+    second = _draws()
+
+    assert isinstance(rng_a, np.random.Generator)
+    assert first[0] == second[0]
+    for a, b in zip(first[1:], second[1:]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(rng_a.integers(0, 1000, 10), rng_b.integers(0, 1000, 10))
+    assert os.environ["PYTHONHASHSEED"] == "123"
+
+    runtime.seed_everything(124)
+    other = _draws()
+    assert other[0] != first[0]
+    assert not np.array_equal(other[1], first[1])
+    assert not np.array_equal(other[3], first[3])
+
+
+def test_seed_everything_generator_matches_default_rng():
+    rng = runtime.seed_everything(7)
+    np.testing.assert_array_equal(rng.random(5), np.random.default_rng(7).random(5))
+
+
+def test_seed_everything_deterministic_switches_on_op_determinism(monkeypatch):
+    import tensorflow as tf
+
+    calls = []
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism",
+                        lambda: calls.append("on"))
+    runtime.seed_everything(1)
+    assert calls == []
+    runtime.seed_everything(1, deterministic=True)
+    assert calls == ["on"]
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "3", None, True, np.float64(2.0)])
+def test_seed_everything_rejects_bad_seeds(seed):
+    with pytest.raises(ValueError, match="non-negative int"):
+        runtime.seed_everything(seed)
+
+
+# --------------------------------------------------------------------------- device_report
+
+
+def test_device_report_names_versions():
+    import keras
+    import tensorflow as tf
+
+    report = runtime.device_report()
+    assert f"TensorFlow {tf.__version__}" in report
+    assert f"Keras {keras.__version__}" in report
+    assert "GPUs: 0" in report or "GPUs:" in report
+    assert f"CPU cores: {os.cpu_count()}" in report
+
+
+# --------------------------------------------------------------------------- pick_strategy
+
+_MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+
+    import keras
+    import numpy as np
+    from helpers import runtime
+
+    strategy = runtime.pick_strategy()
+    print("STRATEGY", type(strategy).__name__, strategy.num_replicas_in_sync)
+    with strategy.scope():
+        model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    loss = history.history["loss"][0]
+    print("FIT_OK", int(np.isfinite(loss)), model.optimizer.iterations.numpy())
+    """
+)
+
+
+def test_pick_strategy_mirrors_over_two_logical_cpus():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="-1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", _MIRRORED_SCRIPT], capture_output=True,
+                          text=True, timeout=240, env=env, cwd=REPO_ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert "STRATEGY MirroredStrategy 2" in lines, proc.stdout
+    assert "FIT_OK 1 2" in lines, proc.stdout  # finite loss after 2 steps (16 samples / 8)
+
+
+def test_pick_strategy_single_cpu_is_one_replica():
+    import tensorflow as tf
+
+    if len(tf.config.list_logical_devices("GPU")) > 0:
+        pytest.skip("a GPU is visible")
+    strategy = runtime.pick_strategy()
+    assert strategy.num_replicas_in_sync == 1
+    assert not isinstance(strategy, tf.distribute.MirroredStrategy)
+
+
+# --------------------------------------------------------------------------- record
+
+
+def test_record_merges_into_metrics_file(monkeypatch, tmp_path):
+    import tensorflow as tf
+
+    target = tmp_path / "metrics.json"
+    target.write_text(json.dumps({"earlier": 1}))
+    monkeypatch.setenv(runtime.METRICS_ENV, str(target))
+
+    assert runtime.record("accuracy", np.float32(0.75)) == 0.75
+    assert type(runtime.record("steps", np.int64(12))) is int
+    assert runtime.record("loss", tf.constant(0.5)) == 0.5
+    assert runtime.record("scalar_array", np.array(3.0)) == 3.0
+    runtime.record("accuracy", 0.8)  # overwritten, not duplicated
+    runtime.record("notes", {"optimizer": "adam", "layers": [1, 2]})
+
+    data = json.loads(target.read_text())
+    assert data == {
+        "earlier": 1,
+        "accuracy": 0.8,
+        "steps": 12,
+        "loss": 0.5,
+        "scalar_array": 3.0,
+        "notes": {"optimizer": "adam", "layers": [1, 2]},
+    }
+    assert runtime.recorded() == {k: v for k, v in data.items() if k != "earlier"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
+
+
+def test_record_creates_missing_file_and_folder(monkeypatch, tmp_path):
+    target = tmp_path / "run" / "metrics.json"
+    monkeypatch.setenv(runtime.METRICS_ENV, str(target))
+    runtime.record("bleu", 0.25)
+    assert json.loads(target.read_text()) == {"bleu": 0.25}
+
+
+def test_record_without_file_keeps_values_in_memory(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert runtime.record("answer", 42) == 42
+    assert runtime.recorded() == {"answer": 42}
+    copy = runtime.recorded()
+    copy["answer"] = 0
+    assert runtime.recorded() == {"answer": 42}  # a copy is returned
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["", None, 3])
+def test_record_rejects_bad_names(name):
+    with pytest.raises(ValueError, match="metric name"):
+        runtime.record(name, 1.0)
+
+
+@pytest.mark.parametrize("value", [object(), {1, 2}, np.zeros(3)])
+def test_record_rejects_values_json_cannot_hold(monkeypatch, tmp_path, value):
+    target = tmp_path / "metrics.json"
+    monkeypatch.setenv(runtime.METRICS_ENV, str(target))
+    with pytest.raises(TypeError):
+        runtime.record("bad", value)
+    assert runtime.recorded() == {}
+    assert not target.exists()
+
+
+def test_atomic_write_text_replaces_and_leaves_no_temp_files(tmp_path):
+    path = tmp_path / "sub" / "out.txt"
+    assert runtime.atomic_write_text(path, "first") == path
+    runtime.atomic_write_text(path, "second ✓")
+    assert path.read_text(encoding="utf-8") == "second ✓"
+    assert [p.name for p in path.parent.iterdir()] == ["out.txt"]
+
+
+def test_atomic_write_text_failure_keeps_old_file(monkeypatch, tmp_path):
+    path = tmp_path / "out.txt"
+    path.write_text("good")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runtime.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        runtime.atomic_write_text(path, "new")
+    assert path.read_text() == "good"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+# --------------------------------------------------------------------------- work_dir
+
+
+def test_work_dir_honours_env(monkeypatch, tmp_path):
+    root = tmp_path / "work"
+    monkeypatch.setenv(runtime.WORK_DIR_ENV, str(root))
+    path = runtime.work_dir("char_rnn", "ckpt")
+    assert path == root / "char_rnn" / "ckpt"
+    assert path.is_dir()
+    assert runtime.work_dir("char_rnn", "ckpt") == path  # existing folder is fine
+
+
+def test_work_dir_defaults_to_outputs(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    path = runtime.work_dir("figs")
+    assert path == Path("outputs") / "figs"
+    assert (tmp_path / "outputs" / "figs").is_dir()
+    assert runtime.work_dir() == Path("outputs")
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def test_silence_known_warnings_hides_only_listed_messages():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runtime.silence_known_warnings()
+        warnings.warn("Your input ran out of data; interrupting training.", UserWarning)
+        warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` "
+                      "was provided as a tf.data.Dataset.", UserWarning)
+        warnings.warn("Layer 'gru' does not support masking", UserWarning)
+        warnings.warn("Something else: your input ran out of data", UserWarning)
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        "Layer 'gru' does not support masking",
+        "Something else: your input ran out of data",  # pattern matches at the start only
+    ]
+
+
+def test_silence_known_warnings_does_not_leak_out_of_catch_warnings():
+    before = list(warnings.filters)
+    with warnings.catch_warnings():
+        runtime.silence_known_warnings()
+        assert len(warnings.filters) == len(before) + len(runtime.KNOWN_WARNINGS)
+    assert warnings.filters == before
+
+
+def test_in_colab_is_false_here():
+    assert runtime.in_colab() is False
