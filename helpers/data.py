@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -29,6 +29,8 @@ import numpy as np
 
 __all__ = [
     "CACHE_ENV",
+    "DEFAULT_CACHE_DIR",
+    "DOWNLOAD_TIMEOUT_S",
     "FASHION_MNIST_CLASSES",
     "MIRROR_ENV",
     "ChecksumError",
@@ -96,7 +98,8 @@ def registry() -> dict[str, Any]:
         source = importlib.resources.files("helpers.registry") / "registry.json"
     except ModuleNotFoundError:  # running from a source tree that is not pip-installed
         source = Path(__file__).resolve().parent.parent / "data" / "registry.json"
-    return json.loads(source.read_text(encoding="utf-8"))
+    parsed: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
+    return parsed
 
 
 def describe() -> str:
@@ -108,7 +111,9 @@ def describe() -> str:
     rows = [("dataset", "file", "size", "licence")]
     for dataset, entry in registry()["datasets"].items():
         for file in entry["files"]:
-            rows.append((dataset, file["name"], f"{file['bytes'] / 1e6:.1f} MB", entry["licence"]))
+            size = file["bytes"]
+            shown = f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.1f} kB"
+            rows.append((dataset, file["name"], shown, entry["licence"]))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(
         f"{d:<{widths[0]}}  {f:<{widths[1]}}  {s:>{widths[2]}}  {lic}" for d, f, s, lic in rows
@@ -341,7 +346,7 @@ class _Entry:
     open: Callable[[], IO[bytes]]
 
 
-def _entries(archive: Path) -> Iterator[_Entry]:
+def _entries(archive: Path) -> Generator[_Entry, None, None]:
     """Yield the members of a zip or (optionally compressed) tar archive, in stored order."""
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
@@ -350,7 +355,7 @@ def _entries(archive: Path) -> Iterator[_Entry]:
         return
     with tarfile.open(archive, "r:*") as tf:
         for member in tf:
-            yield _Entry(member.name, _tar_kind(member), functools.partial(tf.extractfile, member))
+            yield _Entry(member.name, _tar_kind(member), functools.partial(_open_tar_member, tf, member))
         # tarfile stops quietly at a cut or garbled header; a complete archive ends with zero blocks.
         assert tf.fileobj is not None
         tf.fileobj.seek(tf.offset)
@@ -358,10 +363,17 @@ def _entries(archive: Path) -> Iterator[_Entry]:
             raise tarfile.ReadError("the archive ends before its end-of-archive marker")
 
 
+def _open_tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    src = tf.extractfile(member)
+    if src is None:  # only regular files are opened, and those always have data
+        raise tarfile.ReadError(f"member {member.name!r} has no data")
+    return src
+
+
 def _zip_kind(info: zipfile.ZipInfo) -> str:
-    if info.is_dir():
-        return "dir"
     file_type = stat.S_IFMT(info.external_attr >> 16)
+    if info.is_dir() or file_type == stat.S_IFDIR:
+        return "dir"
     if file_type in (0, stat.S_IFREG):
         return "file"
     return "symbolic link" if file_type == stat.S_IFLNK else "special file"
@@ -403,8 +415,8 @@ def _safe_parts(entry: _Entry, label: str) -> tuple[str, ...]:
         why = f"it is a {entry.kind}"
     else:
         return tuple(part for part in name.split("/") if part not in ("", "."))
-    raise DataError(f"{label}: refusing to extract member {name!r}: {why} and could write outside the "
-                    "destination; the archive is unsafe: delete it and get a good copy")
+    raise DataError(f"{label}: refusing to extract member {name!r} ({why}): the archive is unsafe; "
+                    "delete it and get a good copy")
 
 
 def _marker_text(archive: Path, digest: str) -> str:

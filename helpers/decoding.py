@@ -77,9 +77,10 @@ def filter_logits(
         order = np.argsort(-scaled, axis=-1)
         sorted_logits = np.take_along_axis(scaled, order, axis=-1)
         probs = _softmax(sorted_logits)
-        # keep a token if the tokens ranked before it add up to less than top_p
+        # keep a token if the tokens ranked before it add up to less than top_p (the relative
+        # margin absorbs rounding: probabilities [0.5, 0.3, ...] with top_p=0.5 keep one token)
         before = np.cumsum(probs, axis=-1) - probs
-        keep_sorted = before < top_p
+        keep_sorted = before < top_p * (1 - 1e-9)
         keep = np.zeros_like(keep_sorted)
         np.put_along_axis(keep, order, keep_sorted, axis=-1)
         scaled = np.where(keep, scaled, -np.inf)

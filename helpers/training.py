@@ -66,5 +66,5 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         current = float(logs[self.monitor])
         better = current > self.best if self.mode == "max" else current < self.best
         if better:
+            save_model_atomically(self.model, self.filepath)  # first, so a failed save is no best
             self.best, self.best_epoch = current, epoch
-            save_model_atomically(self.model, self.filepath)

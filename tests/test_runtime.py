@@ -158,8 +158,8 @@ def test_seed_everything_repeats_every_generator(monkeypatch):
     runtime.seed_everything(124)
     other = _draws()
     assert other[0] != first[0]
-    assert not np.array_equal(other[1], first[1])
-    assert not np.array_equal(other[3], first[3])
+    for a, b in zip(other[1:], first[1:]):
+        assert not np.array_equal(a, b)
 
 
 def test_seed_everything_generator_matches_default_rng():
@@ -195,7 +195,8 @@ def test_device_report_names_versions():
     report = runtime.device_report()
     assert f"TensorFlow {tf.__version__}" in report
     assert f"Keras {keras.__version__}" in report
-    assert "GPUs: 0" in report or "GPUs:" in report
+    assert f"GPUs: {len(tf.config.list_physical_devices('GPU'))}" in report
+    assert f"backend: {keras.backend.backend()}" in report
     assert f"CPU cores: {os.cpu_count()}" in report
 
 

@@ -1,0 +1,93 @@
+"""Notebook hygiene: structure every notebook shares, and clean stored outputs."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from normalize_notebooks import normalize, problems  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def notebook(request):
+    return request.param.name, json.loads(request.param.read_text(encoding="utf-8"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found in notebooks/"
+
+
+def test_one_parameters_cell_and_no_other_cell_branches_on_the_profile(notebook):
+    name, nb = notebook
+    cells = code_cells(nb)
+    tagged = [i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", [])]
+    assert len(tagged) == 1, f"{name}: expected exactly one cell tagged 'parameters', found {len(tagged)}"
+    assert tagged[0] <= 2, f"{name}: the parameters cell should be near the top"
+    assert "get_profile" in source(cells[tagged[0]])
+    for i, cell in enumerate(cells):
+        if i != tagged[0]:
+            assert not re.search(r"\bPROFILE\b|\bpick\(|get_profile|chooser", source(cell)), (
+                f"{name}: code cell {i} depends on the run profile; only the parameters cell may")
+
+
+def test_opening_cells_follow_the_house_shape(notebook):
+    name, nb = notebook
+    first = source(nb["cells"][0])
+    assert nb["cells"][0]["cell_type"] == "markdown" and first.startswith("# ")
+    assert "colab.research.google.com" in first, f"{name}: title cell needs a Colab badge"
+    setup = source(code_cells(nb)[0])
+    assert "pip install" in setup and "tensorflow" not in setup.split("pip install")[1].split("\n")[0], (
+        f"{name}: the setup cell must install only the helpers, never TensorFlow")
+
+
+def test_stored_outputs_are_clean(notebook):
+    name, nb = notebook
+    assert problems(nb, name) == []
+
+
+def test_stored_outputs_are_normalized(notebook):
+    name, nb = notebook
+    assert normalize(copy.deepcopy(nb)) == nb, f"{name}: run scripts/normalize_notebooks.py on it"
+
+
+def test_stored_outputs_come_from_one_complete_run(notebook):
+    name, nb = notebook
+    counts = [c["execution_count"] for c in code_cells(nb)]
+    assert all(isinstance(n, int) for n in counts), f"{name}: some cells were not executed"
+    assert counts == list(range(1, len(counts) + 1)), f"{name}: outputs from more than one run"
+    assert not any(o["output_type"] == "error" for c in code_cells(nb) for o in c["outputs"])
+
+
+def test_normalizer_fixes_the_usual_noise():
+    nb = {"metadata": {"papermill": {}}, "cells": [{"cell_type": "code", "metadata": {"execution": {}},
+          "execution_count": 1, "source": "", "outputs": [
+              {"output_type": "stream", "name": "stderr", "text": "I0000 oneDNN\n"},
+              {"output_type": "stream", "name": "stdout",
+               "text": "\x1b[1m118/118\x1b[0m - 25s - 216ms/step - accuracy: 0.22\n"},
+              {"output_type": "stream", "name": "stdout",
+               "text": "50%\r100%\nsaved /home/ann/course/outputs/model.keras\n"}]}]}
+    clean = normalize(nb)
+    (out,) = clean["cells"][0]["outputs"]
+    assert out["name"] == "stdout"
+    assert out["text"] == "118/118 - accuracy: 0.22\n100%\nsaved <path>/model.keras\n"
+    assert clean["metadata"] == {} and clean["cells"][0]["metadata"] == {}
+    assert problems(clean) == []
+    assert len(problems({"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stderr", "text": "x"}]}]})) == 1

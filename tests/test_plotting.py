@@ -1,0 +1,183 @@
+"""Tests for helpers.plotting: learning curves, image grids and the course style."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib as mpl  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+
+from helpers.plotting import STYLE, image_grid, plot_history, set_style  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    with mpl.rc_context():  # set_style must not leak into other tests
+        yield
+    plt.close("all")
+
+
+HISTORY = {
+    "loss": [2.0, 1.5, 1.2],
+    "accuracy": [0.3, 0.5, 0.6],
+    "val_loss": [2.1, 1.7, 1.6],
+    "val_accuracy": [0.25, 0.45, 0.5],
+    "learning_rate": [0.01, 0.01, 0.005],
+}
+
+
+def _lines(ax):
+    return [(line.get_linestyle(), list(line.get_xdata()), list(line.get_ydata()),
+             line.get_label(), to_hex(line.get_color())) for line in ax.get_lines()]
+
+
+# --------------------------------------------------------------------------- plot_history
+
+
+def test_plot_history_one_panel_per_metric_train_solid_val_dashed():
+    fig = plot_history(HISTORY, title="Run 1")
+    assert isinstance(fig, plt.Figure)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]  # no learning_rate
+    for ax, metric in zip(fig.axes, ["loss", "accuracy"]):
+        (train_style, train_x, train_y, train_label, c1), (val_style, val_x, val_y, val_label, c2) \
+            = _lines(ax)
+        assert (train_style, val_style) == ("-", "--")
+        assert train_x == val_x == [1, 2, 3]
+        assert train_y == HISTORY[metric]
+        assert val_y == HISTORY[f"val_{metric}"]
+        assert (train_label, val_label) == ("train", "valid")
+        assert c1 == c2  # one colour per history
+        assert ax.get_xlabel() == "epoch"
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "valid"]
+    assert fig._suptitle.get_text() == "Run 1"
+
+
+def test_plot_history_metrics_argument_and_missing_validation():
+    fig = plot_history({"loss": [1.0, 0.5], "mae": [0.9, 0.4], "val_mae": [1.0, 0.8]},
+                       metrics=["mae"])
+    assert [ax.get_title() for ax in fig.axes] == ["mae"]
+    assert [line[2] for line in _lines(fig.axes[0])] == [[0.9, 0.4], [1.0, 0.8]]
+    fig = plot_history({"loss": [1.0, 0.5, 0.25]})  # no validation: only the solid line
+    assert [(style, y) for style, _, y, _, _ in _lines(fig.axes[0])] == [("-", [1.0, 0.5, 0.25])]
+
+
+def test_plot_history_several_histories_share_panels():
+    first = {"loss": [1.0, 0.8], "val_loss": [1.1, 0.9]}
+    second = {"loss": [0.7, 0.6, 0.5], "val_loss": [0.8, 0.75, 0.7]}
+    fig = plot_history(first, second, labels=["frozen", "fine-tuned"])
+    assert len(fig.axes) == 1
+    lines = _lines(fig.axes[0])
+    assert [(style, label) for style, _, _, label, _ in lines] == [
+        ("-", "frozen train"), ("--", "frozen valid"),
+        ("-", "fine-tuned train"), ("--", "fine-tuned valid")]
+    assert [y for _, _, y, _, _ in lines] == [first["loss"], first["val_loss"],
+                                               second["loss"], second["val_loss"]]
+    assert lines[2][1] == [1, 2, 3]
+    colours = [c for *_, c in lines]
+    assert colours[0] == colours[1] != colours[2] == colours[3]
+
+
+@pytest.mark.parametrize("labels", [["only one"], ["a", "b", "c"], []])
+def test_plot_history_label_count_mismatch(labels):
+    with pytest.raises(ValueError, match="2 histories"):
+        plot_history(HISTORY, HISTORY, labels=labels)
+
+
+@pytest.mark.parametrize("args", [(), ({},), (None,), ([1, 2, 3],)])
+def test_plot_history_needs_a_history(args):
+    with pytest.raises(ValueError):
+        plot_history(*args)
+
+
+def test_plot_history_accepts_a_keras_history():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+    history = model.fit(x, x[:, :1], validation_split=0.25, epochs=2, batch_size=8, verbose=0)
+    fig = plot_history(history)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "mae"]
+    for ax, metric in zip(fig.axes, ["loss", "mae"]):
+        ys = [y for _, _, y, _, _ in _lines(ax)]
+        np.testing.assert_allclose(ys, [history.history[metric], history.history[f"val_{metric}"]])
+
+
+# --------------------------------------------------------------------------- image_grid
+
+
+def test_image_grid_shows_each_image_in_order():
+    images = np.random.default_rng(0).random((5, 6, 4))
+    fig = image_grid(images, labels=list("abcde"), ncols=2, title="digits")
+    assert len(fig.axes) == 6  # 3 rows x 2 columns
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 5
+    for ax, image, label in zip(shown, images, "abcde"):
+        np.testing.assert_array_equal(ax.images[0].get_array(), image)
+        assert ax.get_title() == label
+        assert ax.images[0].get_cmap().name == "binary"
+        assert not ax.axison
+    assert len(fig.axes[5].images) == 0 and not fig.axes[5].axison
+    assert fig._suptitle.get_text() == "digits"
+
+
+def test_image_grid_columns_are_capped_by_image_count():
+    fig = image_grid(np.zeros((3, 4, 4)))
+    assert len(fig.axes) == 3
+    assert all(ax.get_title() == "" for ax in fig.axes)
+    assert len(image_grid(np.zeros((3, 4, 4)), ncols=0).axes) == 3  # one column, three rows
+
+
+def test_image_grid_squeezes_single_channel():
+    images = np.arange(2 * 3 * 3, dtype=float).reshape(2, 3, 3, 1)
+    fig = image_grid(images, cmap="gray")
+    for ax, image in zip(fig.axes, images):
+        data = ax.images[0].get_array()
+        assert data.shape == (3, 3)
+        np.testing.assert_array_equal(data, image[..., 0])
+        assert ax.images[0].get_cmap().name == "gray"
+
+
+def test_image_grid_shows_colour_images_as_rgb():
+    images = np.random.default_rng(1).integers(0, 256, size=(2, 4, 4, 3)).astype(np.uint8)
+    fig = image_grid(images)
+    for ax, image in zip(fig.axes, images):
+        data = ax.images[0].get_array()
+        assert data.shape == (4, 4, 3)
+        np.testing.assert_array_equal(data, image)
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (8,), (1, 2, 3, 4, 5), (0, 4, 4), (0, 4, 4, 3)])
+def test_image_grid_rejects_bad_shapes(shape):
+    with pytest.raises(ValueError, match=r"\(n, h, w\)"):
+        image_grid(np.zeros(shape))
+
+
+@pytest.mark.parametrize("labels", [["a"], ["a", "b", "c", "d"]])
+def test_image_grid_label_count_mismatch(labels):
+    with pytest.raises(ValueError, match="3 images but"):
+        image_grid(np.zeros((3, 4, 4)), labels=labels)
+
+
+# --------------------------------------------------------------------------- set_style
+
+
+def test_set_style_applies_rc_params():
+    mpl.rcdefaults()
+    assert mpl.rcParams["axes.grid"] is False
+    set_style()
+    for key, value in STYLE.items():
+        got = mpl.rcParams[key]
+        if isinstance(value, tuple):
+            assert tuple(got) == value, key
+        else:
+            assert got == value, key
+    fig, ax = plt.subplots()
+    assert tuple(fig.get_size_inches()) == (8.0, 4.0)
+    assert not ax.spines["top"].get_visible()

@@ -1,0 +1,204 @@
+"""Tests for helpers.training: the atomic save and the best-model checkpoint."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from helpers.training import BestModelCheckpoint, save_model_atomically
+
+X = np.random.default_rng(0).normal(size=(6, 3)).astype("float32")
+
+
+def _model(seed=0):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def _saved_kernel(path):
+    return keras.models.load_model(path).layers[-1].get_weights()[0]
+
+
+def _shift_weights(model, delta):
+    model.set_weights([w + delta for w in model.get_weights()])
+
+
+# --------------------------------------------------------------------------- construction
+
+
+@pytest.mark.parametrize(
+    "monitor, mode",
+    [("val_accuracy", "max"), ("accuracy", "max"), ("val_sparse_categorical_accuracy", "max"),
+     ("val_loss", "min"), ("loss", "min"), ("val_mae", "min")],
+)
+def test_auto_mode_follows_the_metric_name(tmp_path, monitor, mode):
+    ckpt = BestModelCheckpoint(tmp_path / "m.keras", monitor=monitor)
+    assert ckpt.mode == mode
+    assert ckpt.best == (-np.inf if mode == "max" else np.inf)
+    assert ckpt.best_epoch is None
+
+
+def test_default_monitor_is_val_loss(tmp_path):
+    ckpt = BestModelCheckpoint(tmp_path / "m.keras")
+    assert (ckpt.monitor, ckpt.mode) == ("val_loss", "min")
+
+
+def test_explicit_mode_overrides_auto(tmp_path):
+    assert BestModelCheckpoint(tmp_path / "m.keras", monitor="val_loss", mode="max").mode == "max"
+    assert BestModelCheckpoint(tmp_path / "m.keras", monitor="val_acc", mode="min").mode == "min"
+
+
+@pytest.mark.parametrize("name", ["model.h5", "model.weights.h5", "model", "model.keras.tmp"])
+def test_rejects_files_that_are_not_dot_keras(tmp_path, name):
+    with pytest.raises(ValueError, match=r"\.keras"):
+        BestModelCheckpoint(tmp_path / name)
+
+
+@pytest.mark.parametrize("mode", ["maximum", "MAX", "", None])
+def test_rejects_bad_modes(tmp_path, mode):
+    with pytest.raises(ValueError, match="mode must be"):
+        BestModelCheckpoint(tmp_path / "m.keras", mode=mode)
+
+
+# --------------------------------------------------------------------------- saving on improvement
+
+
+def test_saves_only_when_the_loss_improves(tmp_path):
+    path = tmp_path / "best.keras"
+    model = _model()
+    ckpt = BestModelCheckpoint(path, monitor="val_loss")
+    ckpt.set_model(model)
+
+    ckpt.on_epoch_end(0, {"loss": 1.0, "val_loss": np.float32(0.9)})
+    assert path.exists()
+    assert (ckpt.best, ckpt.best_epoch) == (pytest.approx(0.9), 0)
+    kernel_0 = model.layers[-1].get_weights()[0].copy()
+    np.testing.assert_array_equal(_saved_kernel(path), kernel_0)
+
+    _shift_weights(model, 1.0)
+    ckpt.on_epoch_end(1, {"val_loss": 1.2})  # worse: not saved
+    ckpt.on_epoch_end(2, {"val_loss": 0.9})  # equal: not an improvement
+    assert (ckpt.best, ckpt.best_epoch) == (pytest.approx(0.9), 0)
+    np.testing.assert_array_equal(_saved_kernel(path), kernel_0)
+
+    ckpt.on_epoch_end(3, {"val_loss": 0.5})  # better: saved with the current weights
+    assert (ckpt.best, ckpt.best_epoch) == (pytest.approx(0.5), 3)
+    np.testing.assert_array_equal(_saved_kernel(path), kernel_0 + 1.0)
+    assert [p.name for p in tmp_path.iterdir()] == ["best.keras"]
+
+
+def test_saves_only_when_the_accuracy_improves(tmp_path):
+    path = tmp_path / "sub" / "best.keras"  # the folder is created
+    model = _model()
+    ckpt = BestModelCheckpoint(path, monitor="val_accuracy")
+    ckpt.set_model(model)
+    saved = []
+    for epoch, (acc, delta) in enumerate([(0.5, 0.0), (0.7, 1.0), (0.6, 1.0), (0.8, 1.0)]):
+        _shift_weights(model, delta)
+        ckpt.on_epoch_end(epoch, {"val_accuracy": acc, "val_loss": 1.0})
+        saved.append(_saved_kernel(path)[0, 0])
+    kernel = model.layers[-1].get_weights()[0][0, 0]
+    # weights shift by +1 from epoch 1 on; saves happen at epochs 0, 1 and 3
+    np.testing.assert_allclose(saved, [kernel - 3, kernel - 2, kernel - 2, kernel], atol=1e-6)
+    assert (ckpt.best, ckpt.best_epoch) == (pytest.approx(0.8), 3)
+
+
+def test_missing_metric_raises_key_error_with_advice(tmp_path):
+    ckpt = BestModelCheckpoint(tmp_path / "m.keras", monitor="val_accuracy")
+    ckpt.set_model(_model())
+    with pytest.raises(KeyError) as info:
+        ckpt.on_epoch_end(0, {"loss": 0.3, "accuracy": 0.9})
+    message = str(info.value)
+    assert "val_accuracy" in message and "validation_data" in message
+    assert "['accuracy', 'loss']" in message
+    with pytest.raises(KeyError, match="validation_data"):
+        ckpt.on_epoch_end(0, None)
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_saved_model_reloads_and_predicts_the_same(tmp_path):
+    path = tmp_path / "best.keras"
+    model = _model(seed=3)
+    ckpt = BestModelCheckpoint(path)
+    ckpt.set_model(model)
+    ckpt.on_epoch_end(0, {"val_loss": 0.1})
+    reloaded = keras.models.load_model(path)
+    np.testing.assert_allclose(reloaded.predict(X, verbose=0), model.predict(X, verbose=0),
+                               atol=1e-6)
+
+
+def test_checkpoint_during_fit_keeps_the_best_epoch(tmp_path):
+    path = tmp_path / "best.keras"
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(32, 3)).astype("float32")
+    y = np.stack([x.sum(axis=1), x[:, 0] - x[:, 1]], axis=1).astype("float32")
+    model = _model(seed=4)
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    ckpt = BestModelCheckpoint(path)
+    history = model.fit(x, y, validation_data=(x[:8], y[:8]), batch_size=16, epochs=3,
+                        verbose=0, callbacks=[ckpt])
+    val = history.history["val_loss"]
+    assert ckpt.best_epoch == int(np.argmin(val))
+    assert ckpt.best == pytest.approx(min(val), rel=1e-6)
+    reloaded = keras.models.load_model(path)
+    np.testing.assert_allclose(reloaded.evaluate(x[:8], y[:8], verbose=0), min(val), rtol=1e-4)
+
+
+# --------------------------------------------------------------------------- save_model_atomically
+
+
+def test_save_model_atomically_writes_a_loadable_file(tmp_path):
+    path = tmp_path / "deep" / "model.keras"
+    model = _model(seed=5)
+    assert save_model_atomically(model, str(path)) == path
+    assert [p.name for p in path.parent.iterdir()] == ["model.keras"]
+    np.testing.assert_allclose(keras.models.load_model(path).predict(X, verbose=0),
+                               model.predict(X, verbose=0), atol=1e-6)
+
+
+def test_save_model_atomically_rejects_other_suffixes(tmp_path):
+    with pytest.raises(ValueError, match=r"\.keras"):
+        save_model_atomically(_model(), tmp_path / "model.h5")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.keras"
+    model = _model(seed=6)
+    save_model_atomically(model, path)
+    good_bytes = path.read_bytes()
+    expected = model.predict(X, verbose=0)
+
+    def crashing_save(filepath, *args, **kwargs):
+        with open(filepath, "wb") as f:
+            f.write(b"half a zip file")
+        raise RuntimeError("disk full while saving")
+
+    monkeypatch.setattr(model, "save", crashing_save)
+    _shift_weights(model, 1.0)
+    with pytest.raises(RuntimeError, match="disk full"):
+        save_model_atomically(model, path)
+    assert path.read_bytes() == good_bytes
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]  # no temporary left
+    np.testing.assert_allclose(keras.models.load_model(path).predict(X, verbose=0), expected,
+                               atol=1e-6)
+
+    ckpt = BestModelCheckpoint(path)  # a crash inside the callback is not recorded as a save
+    ckpt.set_model(model)
+    with pytest.raises(RuntimeError):
+        ckpt.on_epoch_end(0, {"val_loss": 0.1})
+    assert path.read_bytes() == good_bytes
+    assert (ckpt.best, ckpt.best_epoch) == (np.inf, None)
+
+
+def test_nan_metric_is_never_an_improvement(tmp_path):
+    ckpt = BestModelCheckpoint(tmp_path / "m.keras")
+    ckpt.set_model(_model())
+    ckpt.on_epoch_end(0, {"val_loss": float("nan")})
+    assert not (tmp_path / "m.keras").exists()
+    assert ckpt.best_epoch is None
+    ckpt.on_epoch_end(1, {"val_loss": 2.0})
+    assert ckpt.best_epoch == 1 and (tmp_path / "m.keras").exists()
