@@ -1,1 +1,14 @@
-"""Course helpers."""
+"""Shared helpers for the Keras 3 course notebooks.
+
+Modules (import the one you need, e.g. ``from helpers import data, plotting``):
+
+- ``runtime``: run profiles (smoke/demo/full), seeding, device report, distribution strategy,
+  recorded metrics for the run report.
+- ``data``: the dataset registry, verified downloads/mirror copies, and loaders.
+- ``decoding``: samplers (temperature, top-k, top-p) and character generators.
+- ``rnn``: stateful-RNN utilities (state reset, stateless twin).
+- ``training``: atomic best-model checkpoints.
+- ``plotting``: course plot style, learning curves, image grids.
+"""
+
+__version__ = "0.1.0"

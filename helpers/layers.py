@@ -7,7 +7,7 @@ from typing import Any
 import keras
 from keras import ops
 
-__all__ = ["DenseTranspose"]
+__all__ = ["ActivityPenalty", "DenseTranspose"]
 
 
 @keras.saving.register_keras_serializable(package="helpers")
@@ -21,14 +21,20 @@ class DenseTranspose(keras.layers.Layer):
     about half the parameters of an untied one.
 
     The ``dense`` layer is tracked as a sub-layer, so a model holding only the tied layer still
-    trains and saves the shared kernel; ``model.weights`` and ``count_params()`` count it once.
+    trains and saves the shared kernel (Keras then warns that the Dense layer's own bias, unused
+    here, gets no gradient); ``model.weights`` and ``count_params()`` count shared weights once.
+    Setting ``trainable`` on this layer also sets it on the Dense layer.
 
-    Saving: ``model.save("m.keras")`` and ``keras.models.load_model("m.keras")`` work and keep
-    the kernel shared, because Keras serializes the model inside a sharing scope where the
-    encoder's ``Dense`` and the one named in this layer's config are recognised as one object.
-    Outside ``model.save`` (for example ``DenseTranspose.from_config(layer.get_config())`` on
-    its own) there is no such scope and the rebuilt layer gets a *copy* of the Dense layer:
-    rebuild the model with your code and use ``load_weights`` in that case.
+    Saving: a model that holds the Dense layer and the DenseTranspose directly (one Functional
+    model, or one flat Sequential) saves to ``.keras`` and reloads with the kernel still shared:
+    Keras serializes a model in a sharing scope that recognises the Dense layer named in this
+    layer's config as the model's own. Keras 3 (3.13 and 3.15 checked) loses that link when the
+    Dense layer sits in a *nested* sub-model (an encoder Sequential inside the autoencoder, as in
+    the Keras 2 code of Hands-On ML): ``load_model`` then fails with "Layer 'dense' expected 2
+    variables, but received 0". For nested models, rebuild the model with your code and use
+    ``save_weights``/``load_weights`` (a ``.weights.h5`` file). ``from_config(get_config())``
+    outside ``model.save`` has no sharing scope either and gives the new layer a copy of the
+    Dense layer.
 
     >>> dense = keras.layers.Dense(3)
     >>> inputs = keras.Input(shape=(8,))
@@ -82,3 +88,53 @@ class DenseTranspose(keras.layers.Layer):
         config = dict(config)
         dense = keras.saving.deserialize_keras_object(config.pop("dense"))
         return cls(dense, **config)
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class ActivityPenalty(keras.layers.Layer):
+    """Pass its inputs through unchanged and add ``regularizer(inputs) / batch_size`` to the loss.
+
+    The same penalty as ``keras.layers.ActivityRegularization`` or a layer's
+    ``activity_regularizer=`` argument as the Keras documentation describes it (the value is
+    divided by the batch size, as in tf.keras 2), but on *every* Keras 3 version: Keras 3.0 to
+    3.13 add the undivided value (keras-team/keras#22018, fixed in 3.14), so the same weight
+    would be about ``batch_size`` times stronger in Colab's Keras 3.13. ``regularizer`` is any
+    Keras regularizer (``keras.regularizers.L1(1e-4)``, a custom ``Regularizer``, a callable
+    registered as serializable). The loss is added inside ``call()``, which Keras 3 supports.
+
+    >>> penalty = ActivityPenalty(keras.regularizers.L1(0.5))
+    >>> _ = penalty(keras.ops.ones((4, 3)))
+    >>> float(penalty.losses[0])  # 0.5 * (4 * 3) / 4
+    1.5
+    """
+
+    def __init__(self, regularizer: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if regularizer is None or isinstance(regularizer, (int, float, bool)):
+            raise TypeError(
+                "ActivityPenalty needs a regularizer, e.g. ActivityPenalty(keras.regularizers.L1(1e-4)) "
+                f"or an instance of a keras.regularizers.Regularizer subclass; got {regularizer!r}."
+            )
+        self.regularizer = keras.regularizers.get(regularizer)
+        if not callable(self.regularizer):
+            raise TypeError(f"ActivityPenalty's regularizer must be callable; got {regularizer!r}.")
+        self.supports_masking = True
+
+    def call(self, inputs: Any) -> Any:
+        batch_size = ops.cast(ops.shape(inputs)[0], "float32")
+        penalty = ops.cast(self.regularizer(inputs), "float32")
+        self.add_loss(ops.divide_no_nan(penalty, batch_size))
+        return inputs
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(),
+                "regularizer": keras.regularizers.serialize(self.regularizer)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> ActivityPenalty:
+        config = dict(config)
+        regularizer = keras.regularizers.deserialize(config.pop("regularizer"))
+        return cls(regularizer, **config)

@@ -121,3 +121,80 @@ def image_grid(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _as_images(array: Any, what: str) -> np.ndarray:
+    """``array`` as ``(n, h, w)`` or ``(n, h, w, 3|4)`` images; ``(n, h*w)`` rows become squares."""
+    images = np.asarray(array)
+    if images.ndim == 2 and images.shape[1] > 0 and round(images.shape[1] ** 0.5) ** 2 == images.shape[1]:
+        side = round(images.shape[1] ** 0.5)
+        images = images.reshape(len(images), side, side)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (3, 4)):
+        raise ValueError(
+            f"reconstructions: {what} must be (n, h, w), (n, h, w, 1|3|4) or flattened square "
+            f"(n, h*w) images; got shape {images.shape}."
+        )
+    return images
+
+
+def reconstructions(
+    originals: Any,
+    *rows: Any,
+    row_titles: Sequence[str] | None = None,
+    n: int = 8,
+    title: str | None = None,
+    size: float = 1.2,
+) -> plt.Figure:
+    """Show ``n`` original images on the top row and, below, each model's outputs for them.
+
+    ``rows`` are arrays of images in the same order as ``originals`` (reconstructions, noisy
+    inputs, ...). ``row_titles`` names every row, originals included (default: "original",
+    then "reconstruction" or "reconstruction 1", "reconstruction 2", ...). Images may be
+    ``(n, h, w)``, ``(n, h, w, 1)``, ``(n, h, w, 3)`` or flattened ``(n, h*w)``; float images are
+    shown on a 0-1 scale (values outside are clipped on screen, not in the data), integer
+    images on 0-255.
+
+    >>> x = np.zeros((8, 28, 28))
+    >>> fig = reconstructions(x, x + 0.5, row_titles=["original", "model"], n=4)
+    >>> len(fig.axes), fig.axes[4].get_ylabel()
+    (8, 'model')
+    """
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"reconstructions: n must be a positive int (images per row); got {n!r}.")
+    if not rows:
+        raise ValueError("reconstructions needs the originals and at least one row of outputs, "
+                         "e.g. reconstructions(x, model.predict(x)).")
+    shown = [_as_images(originals, "originals")] + [
+        _as_images(row, f"row {i}") for i, row in enumerate(rows, start=1)]
+    n = min(int(n), len(shown[0]))
+    if n == 0:
+        raise ValueError("reconstructions: originals holds no images.")
+    for i, images in enumerate(shown[1:], start=1):
+        if len(images) < n:
+            raise ValueError(f"reconstructions: row {i} has {len(images)} images; it needs at least {n} "
+                             "(one per original shown).")
+    if row_titles is None:
+        row_titles = ["original"] + (["reconstruction"] if len(rows) == 1 else
+                                     [f"reconstruction {i}" for i in range(1, len(rows) + 1)])
+    if len(row_titles) != len(shown):
+        raise ValueError(f"reconstructions: got {len(shown)} rows (originals included) but "
+                         f"{len(row_titles)} row_titles.")
+    vmax = 255 if any(np.issubdtype(images.dtype, np.integer) for images in shown) else 1.0
+    fig, axes = plt.subplots(len(shown), n, squeeze=False,
+                             figsize=(size * n + 1.4, size * len(shown) + 0.3 * bool(title)))
+    for r, (images, row_title) in enumerate(zip(shown, row_titles)):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(images[c], cmap="binary" if images.ndim == 3 else None, vmin=0, vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+        axes[r, 0].set_ylabel(row_title, rotation=0, ha="right", va="center", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -181,3 +181,89 @@ def test_set_style_applies_rc_params():
     fig, ax = plt.subplots()
     assert tuple(fig.get_size_inches()) == (8.0, 4.0)
     assert not ax.spines["top"].get_visible()
+
+
+# --------------------------------------------------------------------------- reconstructions
+
+from helpers.plotting import reconstructions  # noqa: E402
+
+
+def _row(fig, r, n):
+    return fig.axes[r * n:(r + 1) * n]
+
+
+def test_reconstructions_originals_on_top_each_row_below_with_titles():
+    rng = np.random.default_rng(0)
+    originals, first, second = rng.random((3, 10, 5, 5))
+    fig = reconstructions(originals, first, second, row_titles=["original", "2-D", "30-D"], n=4,
+                          title="codings")
+    assert isinstance(fig, plt.Figure)
+    assert len(fig.axes) == 3 * 4
+    for r, (images, name) in enumerate([(originals, "original"), (first, "2-D"), (second, "30-D")]):
+        row = _row(fig, r, 4)
+        assert row[0].get_ylabel() == name
+        assert all(ax.get_ylabel() == "" for ax in row[1:])
+        for c, ax in enumerate(row):
+            np.testing.assert_array_equal(ax.images[0].get_array(), images[c])
+            assert ax.images[0].get_cmap().name == "binary"
+            assert ax.images[0].get_clim() == (0, 1.0)
+            assert list(ax.get_xticks()) == [] and list(ax.get_yticks()) == []
+    assert fig._suptitle.get_text() == "codings"
+
+
+def test_reconstructions_default_titles():
+    x = np.zeros((3, 4, 4))
+    fig = reconstructions(x, x)
+    assert len(fig.axes) == 2 * 3  # n is capped by the number of originals
+    assert [fig.axes[0].get_ylabel(), fig.axes[3].get_ylabel()] == ["original", "reconstruction"]
+    fig = reconstructions(x, x, x, n=2)
+    assert [fig.axes[i].get_ylabel() for i in (0, 2, 4)] == [
+        "original", "reconstruction 1", "reconstruction 2"]
+
+
+def test_reconstructions_accepts_flat_and_channel_images_and_keeps_values():
+    rng = np.random.default_rng(1)
+    originals = rng.random((4, 6, 6, 1))
+    flat = rng.random((4, 36)) * 1.5 - 0.2  # out-of-range values are shown clipped, not changed
+    fig = reconstructions(originals, flat, n=3)
+    np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), originals[1, ..., 0])
+    np.testing.assert_array_equal(fig.axes[3 + 2].images[0].get_array(), flat[2].reshape(6, 6))
+
+
+def test_reconstructions_uint8_images_use_the_0_255_scale():
+    images = np.full((2, 3, 3), 200, dtype=np.uint8)
+    fig = reconstructions(images, images)
+    assert fig.axes[0].images[0].get_clim() == (0, 255)
+
+
+def test_reconstructions_rows_may_hold_more_images_than_shown():
+    x = np.arange(5 * 2 * 2, dtype=float).reshape(5, 2, 2) / 20
+    fig = reconstructions(x[:2], x, n=8)
+    assert len(fig.axes) == 4
+    np.testing.assert_array_equal(fig.axes[3].images[0].get_array(), x[1])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n=0), "positive int"),
+    (dict(n=2.5), "positive int"),
+    (dict(row_titles=["only one"]), "2 rows .* 1 row_titles"),
+    (dict(row_titles=["a", "b", "c"]), "2 rows .* 3 row_titles"),
+])
+def test_reconstructions_rejects_bad_arguments(kwargs, match):
+    x = np.zeros((3, 4, 4))
+    with pytest.raises(ValueError, match=match):
+        reconstructions(x, x, **kwargs)
+
+
+def test_reconstructions_rejects_missing_rows_shapes_and_short_rows():
+    x = np.zeros((3, 4, 4))
+    with pytest.raises(ValueError, match="at least one row"):
+        reconstructions(x)
+    with pytest.raises(ValueError, match="originals must be"):
+        reconstructions(np.zeros((3, 5)), x)  # 5 is not a square
+    with pytest.raises(ValueError, match="row 2 must be"):
+        reconstructions(x, x, np.zeros((3, 4, 4, 2)))
+    with pytest.raises(ValueError, match="row 1 has 2 images"):
+        reconstructions(x, x[:2])
+    with pytest.raises(ValueError, match="no images"):
+        reconstructions(np.zeros((0, 4, 4)), x)

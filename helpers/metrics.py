@@ -1,0 +1,75 @@
+"""Translation metrics: corpus BLEU and chrF (sacrebleu), and BLEU by source-length bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def _check(hypotheses: Any, references: Any) -> tuple[list[str], list[str]]:
+    for name, value in (("hypotheses", hypotheses), ("references", references)):
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            raise TypeError(f"{name} must be a list of strings (one per sentence), "
+                            f"got {type(value).__name__}.")
+        bad = [i for i, s in enumerate(value) if not isinstance(s, str)]
+        if bad:
+            raise TypeError(f"{name}[{bad[0]}] is a {type(value[bad[0]]).__name__}, not a string.")
+    if not hypotheses or not references:
+        raise ValueError("hypotheses and references must not be empty: translate at least one sentence.")
+    if len(hypotheses) != len(references):
+        raise ValueError(f"got {len(hypotheses)} hypotheses but {len(references)} references: "
+                         "give exactly one reference per translated sentence.")
+    return list(hypotheses), list(references)
+
+
+def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """Corpus BLEU (0-100) of detokenized ``hypotheses`` against one reference each (sacrebleu).
+
+    >>> corpus_bleu(["me gusta el fútbol"], ["me gusta el fútbol"])
+    100.0
+    """
+    import sacrebleu
+
+    hyps, refs = _check(hypotheses, references)
+    return round(float(sacrebleu.corpus_bleu(hyps, [refs]).score), 6)
+
+
+def corpus_chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """Corpus chrF (0-100, character n-gram F-score) against one reference each (sacrebleu).
+
+    >>> corpus_chrf(["me gusta el fútbol"], ["me gusta el fútbol"])
+    100.0
+    """
+    import sacrebleu
+
+    hyps, refs = _check(hypotheses, references)
+    return round(float(sacrebleu.corpus_chrf(hyps, [refs]).score), 6)
+
+
+def bleu_by_length(sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str],
+                   buckets: Sequence[int] = (5, 10, 15, 20)) -> list[dict[str, Any]]:
+    """Corpus BLEU per bucket of source length (in words).
+
+    ``buckets`` are increasing upper bounds: ``(5, 10)`` makes the buckets 1-5, 6-10 and 11+.
+    Returns one dict per non-empty bucket: ``{"bucket": "6-10", "n": 42, "bleu": 17.3}``.
+
+    >>> bleu_by_length(["a b", "a b c d e f"], ["x", "y"], ["x", "z"], buckets=(5,))[0]["bucket"]
+    '1-5'
+    """
+    hyps, refs = _check(hypotheses, references)
+    if isinstance(sources, str) or len(sources) != len(hyps):
+        raise ValueError(f"sources must be a list with one sentence per hypothesis "
+                         f"({len(hyps)}), got {len(sources) if not isinstance(sources, str) else 'a string'}.")
+    bounds = list(buckets)
+    if not bounds or any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])) or bounds[0] < 1:
+        raise ValueError(f"buckets must be increasing positive word counts, got {buckets!r}.")
+    edges = [0, *bounds, None]
+    rows = []
+    for low, high in zip(edges, edges[1:]):
+        idx = [i for i, s in enumerate(sources)
+               if len(s.split()) > low and (high is None or len(s.split()) <= high)]
+        if idx:
+            label = f"{low + 1}-{high}" if high is not None else f"{low + 1}+"
+            rows.append({"bucket": label, "n": len(idx),
+                         "bleu": corpus_bleu([hyps[i] for i in idx], [refs[i] for i in idx])})
+    return rows

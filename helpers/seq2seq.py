@@ -1,0 +1,303 @@
+"""Sequence-to-sequence tools shared by the translation notebooks: decoders, masks, text <-> ids, plots.
+
+Any encoder-decoder model plugs into the decoders through two functions:
+
+* ``encode(source_batch) -> state``: run the encoder once; ``state`` is an array, or a list,
+  tuple or dict of arrays, each with the batch on its first axis;
+* ``decode_step(last_tokens, state) -> (log_probs, new_state)``: feed one token per sequence
+  (shape ``(batch,)``) and get log-probabilities of the next token, shape ``(batch, vocab)``.
+
+An RNN decoder carries its recurrent state in ``state``; a Transformer decoder can keep the
+prefix in ``state`` and re-run on it (still one call per step, the encoder runs once).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+State = Any
+EncodeFn = Callable[[Any], State]
+StepFn = Callable[[np.ndarray, State], tuple[Any, State]]
+
+
+# --------------------------------------------------------------------------- validation
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_sentences(sentences: Any, max_words: int | None = None) -> list[str]:
+    """Return ``sentences`` as a list of stripped strings, or raise a clear error.
+
+    Accepts one string or a list/tuple of strings. Raises ``TypeError`` for anything that is not
+    text, ``ValueError`` for an empty sentence or (when ``max_words`` is given) one with more
+    words than the model was trained on.
+
+    >>> check_sentences("I like soccer")
+    ['I like soccer']
+    >>> check_sentences([""])
+    Traceback (most recent call last):
+    ...
+    ValueError: sentence 0 is empty: give at least one word, e.g. "I like soccer".
+    """
+    if isinstance(sentences, str):
+        sentences = [sentences]
+    if not isinstance(sentences, (list, tuple)):
+        raise TypeError(
+            f"expected a string or a list of strings, got {type(sentences).__name__}."
+        )
+    if not sentences:
+        raise ValueError("no sentences given: pass at least one string.")
+    out = []
+    for i, s in enumerate(sentences):
+        if not isinstance(s, str):
+            raise TypeError(f"sentence {i} is a {type(s).__name__}, not a string: {s!r}.")
+        s = s.strip()
+        if not s:
+            raise ValueError(f'sentence {i} is empty: give at least one word, e.g. "I like soccer".')
+        if max_words is not None and len(s.split()) > max_words:
+            raise ValueError(
+                f"sentence {i} has {len(s.split())} words but the model reads at most "
+                f"{max_words}: split it into shorter sentences."
+            )
+        out.append(s)
+    return out
+
+
+# --------------------------------------------------------------------------- text <-> ids
+_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+
+
+def standardize(text: str) -> str:
+    """Lowercase and strip punctuation like ``TextVectorization``'s default standardization.
+
+    Use it on reference translations so that BLEU compares them with model outputs on equal
+    terms (the model never produces capitals or punctuation).
+
+    >>> standardize("¿Te gustaría que intercambiemos los trabajos?")
+    '¿te gustaría que intercambiemos los trabajos'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expected a string, got {type(text).__name__}.")
+    return " ".join(_PUNCTUATION.sub("", text.lower()).split())
+
+
+def ids_to_text(ids: Sequence[int], vocabulary: Sequence[str], *,
+                skip: Sequence[str] = ("", "startofseq", "endofseq")) -> str:
+    """Join the words of ``ids`` (stopping at ``endofseq``), leaving out padding and start tokens.
+
+    >>> ids_to_text([2, 4, 5, 3, 0], ["", "[UNK]", "startofseq", "endofseq", "me", "gusta"])
+    'me gusta'
+    """
+    words = []
+    for i in ids:
+        i = int(i)
+        if not 0 <= i < len(vocabulary):
+            raise ValueError(f"token id {i} is outside the vocabulary (size {len(vocabulary)}).")
+        if vocabulary[i] == "endofseq":
+            break
+        if vocabulary[i] not in skip:
+            words.append(vocabulary[i])
+    return " ".join(words)
+
+
+# --------------------------------------------------------------------------- state handling
+def map_state(fn: Callable[[Any], Any], state: State) -> State:
+    """Apply ``fn`` to every array of a state (array, or list/tuple/dict of arrays, nested)."""
+    if isinstance(state, dict):
+        return {k: map_state(fn, v) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(map_state(fn, v) for v in state)
+    return fn(state)
+
+
+def _gather(state: State, index: np.ndarray) -> State:
+    def take(x: Any) -> Any:
+        if isinstance(x, np.ndarray):
+            return x[index]
+        import tensorflow as tf
+
+        return tf.gather(x, index)
+
+    return map_state(take, state)
+
+
+def _log_probs(step_output: Any) -> np.ndarray:
+    out = np.asarray(step_output, dtype=np.float64)
+    if out.ndim != 2:
+        raise ValueError(f"decode_step must return log-probabilities of shape (batch, vocab); got {out.shape}.")
+    return out
+
+
+# --------------------------------------------------------------------------- decoders
+def greedy_decode(encode: EncodeFn, decode_step: StepFn, sources: Any, *, start_id: int,
+                  end_id: int, max_length: int) -> tuple[list[list[int]], np.ndarray]:
+    """Translate a batch greedily: at each step keep the most likely token of every sentence.
+
+    The encoder runs once on the whole batch; each step is one ``decode_step`` call for all the
+    sentences still running. A sentence stops at ``end_id`` (not included in the output) or after
+    ``max_length`` tokens. Returns the token ids of each sentence and its total log-probability.
+
+    >>> enc = lambda src: np.zeros((len(src), 1))
+    >>> step = lambda last, s: (np.log(np.tile([[0.1, 0.2, 0.7]], (len(last), 1))), s)
+    >>> greedy_decode(enc, step, ["a"], start_id=0, end_id=1, max_length=3)[0]
+    [[2, 2, 2]]
+    """
+    max_length = _check_int("max_length", max_length, 1)
+    state = encode(sources)
+    n = len(sources)
+    if n == 0:
+        raise ValueError("sources is empty: give at least one sentence.")
+    outputs: list[list[int]] = [[] for _ in range(n)]
+    scores = np.zeros(n)
+    running = np.arange(n)  # the sentences still decoding, in the order of the state's rows
+    last = np.full(n, start_id, dtype=np.int32)
+    for _ in range(max_length):
+        log_probs, state = decode_step(last, state)
+        log_probs = _log_probs(log_probs)
+        best = log_probs.argmax(axis=-1)
+        scores[running] += log_probs[np.arange(len(running)), best]
+        keep = best != end_id
+        for row in np.flatnonzero(keep):
+            outputs[running[row]].append(int(best[row]))
+        if not keep.any():
+            break
+        if not keep.all():  # drop finished sentences from the batch
+            rows = np.flatnonzero(keep)
+            state = _gather(state, rows)
+            running, best = running[rows], best[rows]
+        last = best.astype(np.int32)
+    return outputs, scores
+
+
+def beam_search(encode: EncodeFn, decode_step: StepFn, source: Any, *, beam_width: int,
+                start_id: int, end_id: int, max_length: int,
+                length_penalty: float = 0.0) -> list[tuple[list[int], float]]:
+    """Beam search for one source sentence: keep the ``beam_width`` most likely translations.
+
+    All live hypotheses go through ``decode_step`` together (one call per step, batch =
+    beam). A hypothesis ends at ``end_id`` or after ``max_length`` tokens. Returns up to
+    ``beam_width`` (token ids, score) pairs, best first; the score is the total
+    log-probability divided by ``length ** length_penalty`` (0: no normalization, so that width
+    1 gives exactly the greedy translation).
+
+    >>> enc = lambda src: np.zeros((len(src), 1))
+    >>> step = lambda last, s: (np.log(np.tile([[0.1, 0.2, 0.7]], (len(last), 1))), s)
+    >>> beam_search(enc, step, "a", beam_width=2, start_id=0, end_id=1, max_length=2)[0][0]
+    [2, 2]
+    """
+    beam_width = _check_int("beam_width", beam_width, 1)
+    max_length = _check_int("max_length", max_length, 1)
+    if length_penalty < 0:
+        raise ValueError(f"length_penalty must be ≥ 0, got {length_penalty!r}.")
+    state = encode([source])
+    live: list[list[int]] = [[]]
+    live_scores = np.zeros(1)
+    last = np.array([start_id], dtype=np.int32)
+    finished: list[tuple[list[int], float]] = []
+    for _ in range(max_length):
+        log_probs, state = decode_step(last, state)
+        candidates = live_scores[:, None] + _log_probs(log_probs)
+        vocab = candidates.shape[1]
+        order = np.argsort(-candidates, axis=None, kind="stable")[: 2 * beam_width]
+        rows, tokens, new_scores = [], [], []
+        for flat in order:
+            row, token = divmod(int(flat), vocab)
+            score = float(candidates[row, token])
+            if token == end_id:
+                finished.append((live[row], score))
+            elif len(rows) < beam_width:
+                rows.append(row), tokens.append(token), new_scores.append(score)
+        finished = sorted(finished, key=lambda h: -h[1])[:beam_width]
+        if not rows:
+            break
+        live = [live[r] + [t] for r, t in zip(rows, tokens)]
+        live_scores = np.array(new_scores)
+        # log-probabilities only go down: stop once the worst kept ending beats every live one
+        if len(finished) == beam_width and finished[-1][1] >= live_scores.max() and length_penalty == 0:
+            break
+        state = _gather(state, np.array(rows))
+        last = np.array(tokens, dtype=np.int32)
+    else:
+        finished += list(zip(live, live_scores.tolist()))  # reached max_length
+    ranked = [(ids, score / max(len(ids), 1) ** length_penalty) for ids, score in finished]
+    return sorted(ranked, key=lambda h: -h[1])[:beam_width]
+
+
+# --------------------------------------------------------------------------- Transformer bits
+def positional_encoding(length: int, depth: int) -> np.ndarray:
+    """Sinusoidal positional encodings of "Attention Is All You Need", shape ``(length, depth)``.
+
+    ``P[p, 2i] = sin(p / 10000**(2i/depth))`` and ``P[p, 2i+1] = cos(p / 10000**(2i/depth))``.
+
+    >>> positional_encoding(2, 4).astype(float).round(3).tolist()
+    [[0.0, 1.0, 0.0, 1.0], [0.841, 0.54, 0.01, 1.0]]
+    """
+    length = _check_int("length", length, 1)
+    depth = _check_int("depth", depth, 2)
+    if depth % 2:
+        raise ValueError(f"depth must be even (sin/cos pairs), got {depth}.")
+    p = np.arange(length)[:, None]
+    i = np.arange(depth // 2)[None, :]
+    angles = p / 10_000 ** (2 * i / depth)
+    out = np.empty((length, depth), dtype=np.float32)
+    out[:, 0::2] = np.sin(angles)
+    out[:, 1::2] = np.cos(angles)
+    return out
+
+
+def padding_mask(ids: Any, pad_id: int = 0) -> np.ndarray:
+    """True where a token is real, False on padding: shape ``(batch, length)``.
+
+    >>> padding_mask([[5, 7, 0, 0]]).astype(int).tolist()
+    [[1, 1, 0, 0]]
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 2:
+        raise ValueError(f"ids must have shape (batch, length), got {ids.shape}.")
+    return ids != pad_id
+
+
+def causal_mask(length: int) -> np.ndarray:
+    """Lower-triangular ``(length, length)`` mask: position t may attend to positions ≤ t.
+
+    >>> causal_mask(3).astype(int).tolist()
+    [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+    """
+    length = _check_int("length", length, 1)
+    return np.tril(np.ones((length, length), dtype=bool))
+
+
+# --------------------------------------------------------------------------- plots
+def plot_attention(weights: Any, source_words: Sequence[str], target_words: Sequence[str], *,
+                   ax: Any = None, title: str | None = None) -> Any:
+    """Heatmap of attention weights: one row per output word, one column per input word.
+
+    ``weights`` has shape ``(len(target_words), len(source_words))`` (larger arrays are cut).
+    Returns the matplotlib Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 2:
+        raise ValueError(f"weights must be 2-D (target, source), got shape {w.shape}.")
+    if w.shape[0] < len(target_words) or w.shape[1] < len(source_words):
+        raise ValueError(f"weights {w.shape} smaller than {len(target_words)} target × "
+                         f"{len(source_words)} source words.")
+    w = w[: len(target_words), : len(source_words)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * len(source_words) + 2, 0.45 * len(target_words) + 1.5))
+    ax.imshow(w, cmap="viridis", vmin=0, aspect="auto")
+    ax.set_xticks(range(len(source_words)), source_words, rotation=45, ha="right")
+    ax.set_yticks(range(len(target_words)), target_words)
+    ax.grid(False)
+    ax.set_xlabel("input (English)")
+    ax.set_ylabel("output (Spanish)")
+    if title:
+        ax.set_title(title)
+    return ax

