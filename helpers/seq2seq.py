@@ -72,6 +72,8 @@ def check_sentences(sentences: Any, max_words: int | None = None) -> list[str]:
 # --------------------------------------------------------------------------- text <-> ids
 _PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
 
 def standardize(text: str) -> str:
     """Lowercase and strip punctuation like ``TextVectorization``'s default standardization.
@@ -84,7 +86,8 @@ def standardize(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"expected a string, got {type(text).__name__}.")
-    return " ".join(_PUNCTUATION.sub("", text.lower()).split())
+    lowered = text.translate(_ASCII_LOWER)  # tf.strings.lower changes only A-Z by default
+    return " ".join(_PUNCTUATION.sub("", lowered).split())
 
 
 def ids_to_text(ids: Sequence[int], vocabulary: Sequence[str], *,
@@ -206,11 +209,12 @@ def beam_search(encode: EncodeFn, decode_step: StepFn, source: Any, *, beam_widt
         vocab = candidates.shape[1]
         order = np.argsort(-candidates, axis=None, kind="stable")[: 2 * beam_width]
         rows, tokens, new_scores = [], [], []
-        for flat in order:
+        for rank, flat in enumerate(order):
             row, token = divmod(int(flat), vocab)
             score = float(candidates[row, token])
             if token == end_id:
-                finished.append((live[row], score))
+                if rank < beam_width:  # an ending counts only if it is among the best k candidates
+                    finished.append((live[row], score))
             elif len(rows) < beam_width:
                 rows.append(row), tokens.append(token), new_scores.append(score)
         finished = sorted(finished, key=lambda h: -h[1])[:beam_width]

@@ -1,0 +1,49 @@
+"""Tests for helpers.metrics: BLEU/chrF wrappers and BLEU by source length."""
+
+from __future__ import annotations
+
+import pytest
+import sacrebleu
+
+from helpers import metrics
+
+
+def test_perfect_match_scores_100():
+    refs = ["me gusta el fútbol", "tom está aquí"]
+    assert metrics.corpus_bleu(refs, refs) == pytest.approx(100)
+    assert metrics.corpus_chrf(refs, refs) == pytest.approx(100)
+
+
+def test_scores_match_sacrebleu_and_order_models():
+    refs = ["me gusta el fútbol mucho", "tom está aquí ahora mismo"]
+    good = ["me gusta el fútbol", "tom está aquí ahora"]
+    bad = ["me gustan los jugadores", "él no está"]
+    assert metrics.corpus_bleu(good, refs) == pytest.approx(sacrebleu.corpus_bleu(good, [refs]).score)
+    assert metrics.corpus_chrf(good, refs) == pytest.approx(sacrebleu.corpus_chrf(good, [refs]).score)
+    assert metrics.corpus_bleu(good, refs) > metrics.corpus_bleu(bad, refs)
+    assert metrics.corpus_chrf(good, refs) > metrics.corpus_chrf(bad, refs)
+
+
+@pytest.mark.parametrize("fn", [metrics.corpus_bleu, metrics.corpus_chrf])
+def test_bad_inputs_give_clear_errors(fn):
+    with pytest.raises(ValueError, match="must not be empty"):
+        fn([], [])
+    with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
+        fn(["a", "b"], ["a"])
+    with pytest.raises(TypeError, match="list of strings"):
+        fn("a b", "a b")
+    with pytest.raises(TypeError, match="not a string"):
+        fn(["a", None], ["a", "b"])
+
+
+def test_bleu_by_length():
+    sources = ["a b", "a b c", "a b c d e f g", "one"]
+    hyps = ["x y z w v", "p q r s t", "u v w x y", "z a b c d"]
+    refs = ["x y z w v", "p q r s t", "nothing at all here now", "z a b c d"]
+    rows = metrics.bleu_by_length(sources, hyps, refs, buckets=(3, 6))
+    assert [(r["bucket"], r["n"]) for r in rows] == [("1-3", 3), ("7+", 1)]
+    assert rows[0]["bleu"] == pytest.approx(100) and rows[1]["bleu"] < 10
+    with pytest.raises(ValueError, match="increasing"):
+        metrics.bleu_by_length(sources, hyps, refs, buckets=(5, 3))
+    with pytest.raises(ValueError, match="one sentence per hypothesis"):
+        metrics.bleu_by_length(sources[:2], hyps, refs)
