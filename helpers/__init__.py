@@ -8,7 +8,12 @@ Modules (import the one you need, e.g. ``from helpers import data, plotting``):
 - ``decoding``: samplers (temperature, top-k, top-p) and character generators.
 - ``rnn``: stateful-RNN utilities (state reset, stateless twin).
 - ``training``: atomic best-model checkpoints.
-- ``plotting``: course plot style, learning curves, image grids.
+- ``plotting``: course plot style, learning curves, image grids, reconstructions.
+- ``layers``: reusable Keras layers (tied ``DenseTranspose``, ``ActivityPenalty``).
+- ``text``: length bucketing and the sentiment-prediction wrapper.
+- ``encoders``: sentence encoders for Keras 3 (TF Hub SavedModels, offline USE-multilingual).
+- ``seq2seq``: greedy and beam-search decoders, masks, positional encodings, attention plots.
+- ``metrics``: corpus BLEU and chrF (sacrebleu), BLEU by sentence length.
 """
 
 __version__ = "0.1.0"
