@@ -3,6 +3,15 @@
 Holds the sampler (temperature, top-k, nucleus/top-p), and two character generators for
 Embedding → RNN → Dense models: the lecture's re-prediction of the whole growing text (O(n²))
 and a step-by-step generator that carries the recurrent state (O(n)).
+
+Scores coming in from a model are checked: NaN and ``+inf`` (a model that diverged in training)
+raise ``ValueError`` with advice instead of quietly giving a token. ``-inf`` is accepted in
+logits handed to ``filter_logits``/``sample_logits``: it is ``log 0``, an impossible token (a
+model returning log-probabilities, a caller masking tokens), as long as one token per row stays
+possible. The generators are stricter, because what they read cannot legitimately hold
+``-inf``: ``CharStepper`` reads the logits of a Dense layer and ``extend_text_by_reprediction``
+the probabilities of a softmax, so any non-finite value there means a broken model.
+The ``-inf`` that top-k / top-p filtering writes itself are of course not errors.
 """
 
 from __future__ import annotations
@@ -48,6 +57,50 @@ def check_sampling_args(
         )
 
 
+_DIVERGED_ADVICE = (
+    "the model has probably diverged in training (look for a NaN or exploding loss) or its weights "
+    "are broken: retrain with a lower learning rate or gradient clipping (e.g. clipnorm=1.0), "
+    "or load an earlier checkpoint."
+)
+
+
+def _rows(mask: np.ndarray) -> str:
+    rows = np.flatnonzero(mask).tolist()
+    return f"{rows[:5]}{' …' if len(rows) > 5 else ''}"
+
+
+def _check_logits(logits: np.ndarray) -> None:
+    """Raise on NaN / +inf, or on a row where every token is -inf (no possible token)."""
+    rows = logits.reshape(-1, logits.shape[-1])
+    bad = np.isnan(rows) | (rows == np.inf)
+    if bad.any():
+        what = "NaN" if np.isnan(rows).any() else "+inf"
+        raise ValueError(
+            f"logits contain {what} (rows {_rows(bad.any(axis=1))}), so no token can be sampled: "
+            f"{_DIVERGED_ADVICE} (-inf is accepted: it marks an impossible token.)"
+        )
+    impossible = (rows == -np.inf).all(axis=1)
+    if impossible.any():
+        raise ValueError(
+            f"every logit is -inf in rows {_rows(impossible)}, so no token is possible: keep at "
+            f"least one finite logit per row; from a model, {_DIVERGED_ADVICE}"
+        )
+
+
+def _check_model_output(values: Any, what: str, position: int, total: int) -> np.ndarray:
+    """Raise unless every value a generator read from the model is finite."""
+    values = np.asarray(values)
+    if not np.isfinite(values).all():
+        kinds = [name for name, hit in (("NaN", np.isnan(values).any()),
+                                        ("+inf", (values == np.inf).any()),
+                                        ("-inf", (values == -np.inf).any())) if hit]
+        raise ValueError(
+            f"the model's {what} for new character {position + 1} of {total} contain "
+            f"{' and '.join(kinds)}: {_DIVERGED_ADVICE}"
+        )
+    return values
+
+
 def _as_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
@@ -60,7 +113,9 @@ def filter_logits(
     """Return logits divided by the temperature, with tokens outside top-k / top-p set to -inf.
 
     Works on one row ``(vocab,)`` or a batch ``(batch, vocab)``; the most likely token is always
-    kept.
+    kept. ``-inf`` in ``logits`` marks an impossible token and stays ``-inf``; NaN, ``+inf`` or a
+    row with no finite logit raise ``ValueError`` (a diverged model), as does a temperature so
+    small that the scaled logits overflow.
 
     >>> filter_logits([0.0, 1.0, 2.0], top_k=2)
     array([-inf,   1.,   2.])
@@ -69,7 +124,14 @@ def filter_logits(
     scaled = np.array(logits, dtype=np.float64, copy=True)
     if scaled.ndim not in (1, 2) or scaled.shape[-1] == 0:
         raise ValueError(f"logits must have shape (vocab,) or (batch, vocab); got {scaled.shape}.")
-    scaled /= temperature
+    _check_logits(scaled)
+    with np.errstate(over="ignore"):
+        scaled /= temperature
+    if not np.isfinite(scaled.max(axis=-1)).all():
+        raise ValueError(
+            f"temperature {temperature!r} is too small for logits this large (the scaled logits "
+            "overflow): use a larger temperature, or top_k=1 for the most likely token."
+        )
     if top_k is not None and top_k < scaled.shape[-1]:
         kth = np.sort(scaled, axis=-1)[..., -top_k, None]
         scaled = np.where(scaled < kth, -np.inf, scaled)
@@ -104,8 +166,10 @@ def sample_logits(
     """Sample token ids from logits with temperature, top-k and nucleus (top-p) filtering.
 
     ``logits`` has shape ``(vocab,)`` (returns a 0-d array) or ``(batch, vocab)`` (returns
-    ``(batch,)``). Log-probabilities work as logits too. ``seed`` is an int or a NumPy Generator
-    (pass the same Generator on every step of a generation to get a reproducible text).
+    ``(batch,)``). Log-probabilities work as logits too, ``-inf`` for impossible tokens
+    included; NaN or ``+inf`` logits raise ``ValueError`` (see ``filter_logits``). ``seed`` is
+    an int or a NumPy Generator (pass the same Generator on every step of a generation to get a
+    reproducible text).
 
     >>> int(sample_logits([0.0, 10.0, 0.0], temperature=0.01, seed=0))
     1
@@ -153,14 +217,17 @@ def extend_text_by_reprediction(
     """The lecture's generator: predict on the whole text so far, once per new character.
 
     Each step re-reads the growing text from the start, so n characters cost O(n²) work. Kept
-    as the reference that ``CharStepper.generate`` must match.
+    as the reference that ``CharStepper.generate`` must match. Raises ``ValueError`` if the
+    model predicts a NaN or infinite probability (a softmax never does unless it diverged).
     """
     check_sampling_args(temperature, top_k, top_p)
     ids = _encode_prompt(encode, prompt, vocab_size)
     rng = _as_rng(seed)
     start = len(ids)
-    for _ in range(_check_n(n_chars)):
-        proba = model.predict(np.array([ids]), verbose=0)[0, -1]
+    n_chars = _check_n(n_chars)
+    for i in range(n_chars):
+        proba = _check_model_output(model.predict(np.array([ids]), verbose=0)[0, -1],
+                                    "probabilities", i, n_chars)
         logits = np.log(np.maximum(proba, 1e-30))
         ids.append(int(sample_logits(logits, temperature=temperature, top_k=top_k,
                                      top_p=top_p, seed=rng)))
@@ -258,7 +325,11 @@ class CharStepper:
         top_p: float | None = None,
         seed: int | np.random.Generator | None = None,
     ) -> str:
-        """Extend ``prompt`` by ``n_chars`` sampled characters, carrying the RNN state (O(n))."""
+        """Extend ``prompt`` by ``n_chars`` sampled characters, carrying the RNN state (O(n)).
+
+        Raises ``ValueError`` if the model's logits hold NaN or an infinity (-inf too: a Dense
+        layer only gives one when its weights are broken).
+        """
         check_sampling_args(temperature, top_k, top_p)
         ids = _encode_prompt(encode, prompt, self.vocab_size)
         n_chars = _check_n(n_chars)
@@ -268,8 +339,9 @@ class CharStepper:
             _, states = self.step([token], states)
         new: list[int] = []
         token = ids[-1]
-        for _ in range(n_chars):
+        for i in range(n_chars):
             logits, states = self.step([token], states)
+            logits = _check_model_output(logits, "logits", i, n_chars)
             token = int(sample_logits(logits[0], temperature=temperature, top_k=top_k,
                                       top_p=top_p, seed=rng))
             new.append(token)

@@ -9,6 +9,16 @@ Any encoder-decoder model plugs into the decoders through two functions:
 
 An RNN decoder carries its recurrent state in ``state``; a Transformer decoder can keep the
 prefix in ``state`` and re-run on it (still one call per step, the encoder runs once).
+
+What the decoders accept from ``decode_step`` (checked at every step):
+
+* ``-inf`` for a token is accepted and means "impossible" (``log 0``: a ``log_softmax`` over
+  masked logits, or ``np.log`` of a probability that underflowed to 0); such a token is never
+  chosen, and beam search never keeps a hypothesis whose score is ``-inf``;
+* NaN or ``+inf`` anywhere, a row where every token is ``-inf`` (no possible next token), or a
+  value above 0 (a log-probability is ≤ 0: logits were returned instead) raise ``ValueError``
+  with what happened and what to do, instead of quietly decoding nonsense. NaN and infinities
+  come from a model that diverged in training or from broken weights.
 """
 
 from __future__ import annotations
@@ -130,11 +140,85 @@ def _gather(state: State, index: np.ndarray) -> State:
     return map_state(take, state)
 
 
-def _log_probs(step_output: Any) -> np.ndarray:
+# A log-probability is ≤ 0; float32 rounding (log of a softmax that sums to 1 + ε) can give a
+# few 1e-7 above 0, so only values clearly above 0 are taken for logits.
+_LOG_PROB_TOLERANCE = 1e-3
+
+_DIVERGED_ADVICE = (
+    "the model has probably diverged in training (look for a NaN or exploding loss) or its weights "
+    "are broken: retrain with a lower learning rate or gradient clipping (e.g. clipnorm=1.0), "
+    "or load an earlier checkpoint."
+)
+
+
+def _rows(mask: np.ndarray) -> str:
+    rows = np.flatnonzero(mask).tolist()
+    return f"{rows[:5]}{' …' if len(rows) > 5 else ''}"
+
+
+def _log_probs(step_output: Any, batch: int, end_id: int, step: int) -> np.ndarray:
+    """Check one ``decode_step`` output and return it as a float64 ``(batch, vocab)`` array."""
     out = np.asarray(step_output, dtype=np.float64)
     if out.ndim != 2:
         raise ValueError(f"decode_step must return log-probabilities of shape (batch, vocab); got {out.shape}.")
+    if out.shape[0] != batch:
+        raise ValueError(
+            f"decode_step returned {out.shape[0]} rows for {batch} sequences at step {step}: the "
+            "state must keep one row per sequence on its first axis."
+        )
+    if not end_id < out.shape[1]:
+        raise ValueError(
+            f"end_id {end_id} is outside the decoder's vocabulary of {out.shape[1]} tokens: pass "
+            "the id of the end-of-sequence token (e.g. vocab.index('endofseq'))."
+        )
+    nan, pos_inf = np.isnan(out), out == np.inf
+    if nan.any() or pos_inf.any():
+        what = "NaN" if nan.any() else "+inf"
+        raise ValueError(
+            f"decode_step returned {what} log-probabilities at step {step} (rows "
+            f"{_rows((nan | pos_inf).any(axis=1))}): {_DIVERGED_ADVICE}"
+        )
+    if out.max() > _LOG_PROB_TOLERANCE:
+        raise ValueError(
+            f"decode_step must return log-probabilities (≤ 0), got values up to {out.max():.3g} at "
+            f"step {step}: these look like logits or probabilities; return "
+            "log_softmax(logits), or np.log(np.maximum(probabilities, 1e-12))."
+        )
+    impossible = (out == -np.inf).all(axis=1)
+    if impossible.any():
+        raise ValueError(
+            f"decode_step gave every token log-probability -inf at step {step} (rows "
+            f"{_rows(impossible)}), so no next token is possible: the model's output is broken "
+            f"(probabilities all 0 or NaN before the log); {_DIVERGED_ADVICE}"
+        )
     return out
+
+
+def _check_sources(sources: Any) -> int:
+    if isinstance(sources, (str, bytes)):
+        raise TypeError(
+            "sources must be a batch of sentences, got a single string: pass [sentence] "
+            "(or use beam_search for one sentence)."
+        )
+    try:
+        n = len(sources)
+    except TypeError:
+        raise TypeError(
+            f"sources must be a list (or array) of sentences, got {type(sources).__name__}."
+        ) from None
+    if n == 0:
+        raise ValueError("sources is empty: give at least one sentence.")
+    return n
+
+
+def _check_length_penalty(length_penalty: Any) -> float:
+    if (isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float, np.number))
+            or not np.isfinite(length_penalty) or length_penalty < 0):
+        raise ValueError(
+            f"length_penalty must be a finite number ≥ 0, got {length_penalty!r}: 0 ranks by total "
+            "log-probability (favours short translations), 0.6-1 divides it by length**penalty."
+        )
+    return float(length_penalty)
 
 
 # --------------------------------------------------------------------------- decoders
@@ -146,23 +230,27 @@ def greedy_decode(encode: EncodeFn, decode_step: StepFn, sources: Any, *, start_
     sentences still running. A sentence stops at ``end_id`` (not included in the output) or after
     ``max_length`` tokens. Returns the token ids of each sentence and its total log-probability.
 
+    The arguments are checked before the encoder runs (``sources`` must be a non-empty batch, not
+    one string). ``-inf`` log-probabilities mark impossible tokens; NaN, ``+inf``, positive values
+    or an all ``-inf`` row from ``decode_step`` raise ``ValueError`` (see the module docstring).
+
     >>> enc = lambda src: np.zeros((len(src), 1))
     >>> step = lambda last, s: (np.log(np.tile([[0.1, 0.2, 0.7]], (len(last), 1))), s)
     >>> greedy_decode(enc, step, ["a"], start_id=0, end_id=1, max_length=3)[0]
     [[2, 2, 2]]
     """
     max_length = _check_int("max_length", max_length, 1)
+    start_id = _check_int("start_id", start_id, 0)
+    end_id = _check_int("end_id", end_id, 0)
+    n = _check_sources(sources)
     state = encode(sources)
-    n = len(sources)
-    if n == 0:
-        raise ValueError("sources is empty: give at least one sentence.")
     outputs: list[list[int]] = [[] for _ in range(n)]
     scores = np.zeros(n)
     running = np.arange(n)  # the sentences still decoding, in the order of the state's rows
     last = np.full(n, start_id, dtype=np.int32)
-    for _ in range(max_length):
+    for step in range(max_length):
         log_probs, state = decode_step(last, state)
-        log_probs = _log_probs(log_probs)
+        log_probs = _log_probs(log_probs, len(running), end_id, step)
         best = log_probs.argmax(axis=-1)
         scores[running] += log_probs[np.arange(len(running)), best]
         keep = best != end_id
@@ -186,8 +274,16 @@ def beam_search(encode: EncodeFn, decode_step: StepFn, source: Any, *, beam_widt
     All live hypotheses go through ``decode_step`` together (one call per step, batch =
     beam). A hypothesis ends at ``end_id`` or after ``max_length`` tokens. Returns up to
     ``beam_width`` (token ids, score) pairs, best first; the score is the total
-    log-probability divided by ``length ** length_penalty`` (0: no normalization, so that width
-    1 gives exactly the greedy translation).
+    log-probability divided by ``max(len(ids), 1) ** length_penalty`` (``ids`` without the end
+    token; 0: no normalization, so that width 1 gives exactly the greedy translation).
+
+    Every decision is taken on that returned score: at each step the ``beam_width`` best
+    candidates (continuations and endings together) are kept, an ending is kept only if it is
+    among them, and the finished list keeps the ``beam_width`` best. With a penalty > 0 a
+    longer translation can therefore win over a short one with a higher total log-probability.
+    The search stops early only when no live hypothesis can still beat the worst kept ending.
+    Fewer than ``beam_width`` pairs come back when fewer hypotheses are possible (tokens with
+    log-probability ``-inf`` are never kept; NaN or ``+inf`` raise, see the module docstring).
 
     >>> enc = lambda src: np.zeros((len(src), 1))
     >>> step = lambda last, s: (np.log(np.tile([[0.1, 0.2, 0.7]], (len(last), 1))), s)
@@ -196,41 +292,52 @@ def beam_search(encode: EncodeFn, decode_step: StepFn, source: Any, *, beam_widt
     """
     beam_width = _check_int("beam_width", beam_width, 1)
     max_length = _check_int("max_length", max_length, 1)
-    if length_penalty < 0:
-        raise ValueError(f"length_penalty must be ≥ 0, got {length_penalty!r}.")
+    start_id = _check_int("start_id", start_id, 0)
+    end_id = _check_int("end_id", end_id, 0)
+    penalty = _check_length_penalty(length_penalty)
+
+    def norm(total: np.ndarray | float, length: int) -> Any:
+        return total / max(length, 1) ** penalty
+
     state = encode([source])
     live: list[list[int]] = [[]]
-    live_scores = np.zeros(1)
+    live_scores = np.zeros(1)  # total log-probabilities of the live hypotheses
     last = np.array([start_id], dtype=np.int32)
-    finished: list[tuple[list[int], float]] = []
-    for _ in range(max_length):
+    finished: list[tuple[list[int], float]] = []  # (ids, normalised score), best first
+    for step in range(max_length):  # live hypotheses have `step` tokens
         log_probs, state = decode_step(last, state)
-        candidates = live_scores[:, None] + _log_probs(log_probs)
-        vocab = candidates.shape[1]
-        order = np.argsort(-candidates, axis=None, kind="stable")[: 2 * beam_width]
-        rows, tokens, new_scores = [], [], []
+        totals = live_scores[:, None] + _log_probs(log_probs, len(live), end_id, step)
+        # the score each candidate would be returned with: a continuation has step + 1 tokens,
+        # an ending keeps the step tokens of its hypothesis (the end token is not counted)
+        scores = norm(totals, step + 1)
+        scores[:, end_id] = norm(totals[:, end_id], step)
+        vocab = scores.shape[1]
+        order = np.argsort(-scores, axis=None, kind="stable")[: 2 * beam_width]
+        rows, tokens, new_totals = [], [], []
         for rank, flat in enumerate(order):
             row, token = divmod(int(flat), vocab)
-            score = float(candidates[row, token])
+            if scores[row, token] == -np.inf:  # impossible: so is everything ranked after it
+                break
             if token == end_id:
                 if rank < beam_width:  # an ending counts only if it is among the best k candidates
-                    finished.append((live[row], score))
+                    finished.append((live[row], float(scores[row, token])))
             elif len(rows) < beam_width:
-                rows.append(row), tokens.append(token), new_scores.append(score)
+                rows.append(row), tokens.append(token), new_totals.append(float(totals[row, token]))
         finished = sorted(finished, key=lambda h: -h[1])[:beam_width]
         if not rows:
             break
         live = [live[r] + [t] for r, t in zip(rows, tokens)]
-        live_scores = np.array(new_scores)
-        # log-probabilities only go down: stop once the worst kept ending beats every live one
-        if len(finished) == beam_width and finished[-1][1] >= live_scores.max() and length_penalty == 0:
+        live_scores = np.array(new_totals)
+        # log-probabilities are ≤ 0, so a live hypothesis of total s and length L can end with a
+        # score of at most s / max_length**penalty (s / L**penalty when s > 0 by rounding)
+        best_possible = max(norm(live_scores, step + 1).max(), norm(live_scores, max_length).max())
+        if len(finished) == beam_width and finished[-1][1] >= best_possible:
             break
         state = _gather(state, np.array(rows))
         last = np.array(tokens, dtype=np.int32)
-    else:
-        finished += list(zip(live, live_scores.tolist()))  # reached max_length
-    ranked = [(ids, score / max(len(ids), 1) ** length_penalty) for ids, score in finished]
-    return sorted(ranked, key=lambda h: -h[1])[:beam_width]
+    else:  # reached max_length: the live hypotheses end here
+        finished += [(ids, float(norm(total, max_length))) for ids, total in zip(live, live_scores)]
+    return sorted(finished, key=lambda h: -h[1])[:beam_width]
 
 
 # --------------------------------------------------------------------------- Transformer bits

@@ -248,6 +248,43 @@ def test_sample_logits_shapes():
     assert sample_logits(LOGITS.tolist(), seed=0).shape == ()
 
 
+# --------------------------------------------------------------------------- non-finite scores
+
+
+@pytest.mark.parametrize("logits, match", [
+    ([0.0, np.nan, 1.0], "logits contain NaN"),
+    ([[0.0, 1.0, 2.0], [np.nan] * 3], r"logits contain NaN \(rows \[1\]\)"),
+    ([0.0, np.inf, 1.0], r"logits contain \+inf"),
+    ([[0.0, 1.0], [-np.inf, -np.inf]], r"every logit is -inf in rows \[1\]"),
+])
+def test_samplers_reject_non_finite_logits_from_a_model(logits, match):
+    for kwargs in ({}, {"top_k": 1}, {"top_p": 0.9}, {"temperature": 0.5}):
+        with pytest.raises(ValueError, match=match) as info:
+            sample_logits(logits, seed=0, **kwargs)
+        assert "learning rate" in str(info.value)  # says what to do
+        with pytest.raises(ValueError, match=match):
+            filter_logits(logits, **kwargs)
+
+
+def test_samplers_accept_minus_inf_and_keep_their_own_minus_inf():
+    # a model's log-probabilities, log 0 = -inf for two impossible tokens
+    logits = np.array([-np.inf, np.log(0.5), np.log(0.3), np.log(0.2), -np.inf])
+    out = filter_logits(logits, top_k=2)
+    np.testing.assert_array_equal(np.isfinite(out), [False, True, True, False, False])
+    ids = sample_logits(np.tile(logits, (2000, 1)), top_p=0.6, seed=0)
+    assert set(np.unique(ids)) == {1, 2}
+    # the output of filter_logits (with its -inf) can be filtered or sampled again
+    again = filter_logits(filter_logits(logits, top_p=0.6), top_k=1)
+    np.testing.assert_array_equal(np.isfinite(again), [False, True, False, False, False])
+
+
+def test_filter_logits_rejects_a_temperature_that_overflows():
+    with pytest.raises(ValueError, match="temperature 1e-300 is too small"):
+        filter_logits([1e10, 0.0], temperature=1e-300)
+    with pytest.raises(ValueError, match="too small"):
+        sample_logits([-1e300, -2e300], temperature=1e-10, seed=0)  # every logit becomes -inf
+
+
 # --------------------------------------------------------------------------- character models
 
 CHARS = "abcde "
@@ -430,6 +467,57 @@ def test_generators_check_sampling_args_before_the_model(guarded_stepper, kwargs
     for generate in _both_generators(guarded_stepper):
         with pytest.raises(ValueError):
             generate("ab", 3, **kwargs)
+
+
+class _BrokenModel:
+    """Stands in for a diverged softmax model: its probabilities turn to `value` at one step."""
+
+    def __init__(self, value, at_call=2):
+        self.value, self.at_call, self.calls = value, at_call, 0
+
+    def predict(self, x, verbose=0):
+        proba = np.full((1, x.shape[1], V), 1.0 / V)
+        if self.calls == self.at_call:
+            proba[0, -1, 1] = self.value
+        self.calls += 1
+        return proba
+
+
+@pytest.mark.parametrize("value, kind", [(np.nan, "NaN"), (np.inf, r"\+inf")])
+def test_reprediction_rejects_non_finite_probabilities(value, kind):
+    model = _BrokenModel(value)
+    with pytest.raises(ValueError, match=f"probabilities for new character 3 of 5 contain {kind}") as info:
+        extend_text_by_reprediction(model, "ab", 5, encode=encode, decode=decode, vocab_size=V, seed=0)
+    assert "diverged" in str(info.value) and "learning rate" in str(info.value)
+
+
+@pytest.mark.parametrize("value, kind", [(np.nan, "NaN"), (np.inf, r"\+inf"), (-np.inf, "-inf")])
+def test_stepper_rejects_non_finite_logits(models, monkeypatch, value, kind):
+    stepper = CharStepper(models["gru"])
+    real_step, calls = stepper.step, []
+
+    def broken_step(ids, states):
+        logits, states = real_step(ids, states)
+        calls.append(1)
+        if len(calls) == 4:  # the prompt "ab" takes one call, then new characters 1, 2, 3
+            logits = logits.copy()
+            logits[0, 2] = value
+        return logits, states
+
+    monkeypatch.setattr(stepper, "step", broken_step)
+    with pytest.raises(ValueError, match=f"logits for new character 3 of 6 contain {kind}") as info:
+        stepper.generate("ab", 6, encode=encode, decode=decode, seed=0)
+    assert "diverged" in str(info.value)
+
+
+def test_stepper_rejects_a_model_with_nan_weights():
+    model = _char_model("gru")
+    dense = model.layers[-1]
+    dense.bias.assign(np.full(V, np.nan, dtype="float32"))
+    with pytest.raises(ValueError, match="logits for new character 1 of 3 contain NaN"):
+        CharStepper(model).generate("ab", 3, encode=encode, decode=decode, seed=0)
+    with pytest.raises(ValueError, match="probabilities for new character 1 of 3 contain NaN"):
+        extend_text_by_reprediction(model, "ab", 3, encode=encode, decode=decode, vocab_size=V)
 
 
 def test_stepper_rejects_unsupported_layers():
