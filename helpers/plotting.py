@@ -198,3 +198,42 @@ def reconstructions(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_scores(
+    curves: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+    *,
+    floor: float,
+    ceiling: float,
+    n: int,
+    title: str | None = None,
+) -> plt.Figure:
+    """Plot quality scores (Fréchet distance, lower is better) per epoch, with the floor and ceiling as lines.
+
+    ``curves`` maps a label to ``(epochs, scores)``, e.g. ``{"VAE": (history.epochs, history.fids)}``
+    for a ``quality.ScoreHistory``. The y axis is logarithmic so that the floor stays visible.
+
+    >>> fig = plot_scores({"a": ([0, 1, 2], [90.0, 20.0, 10.0])}, floor=1.0, ceiling=100.0, n=1000)
+    >>> fig.axes[0].get_yscale()
+    'log'
+    """
+    if not curves:
+        raise ValueError("plot_scores needs at least one curve.")
+    if not 0 < floor < ceiling:
+        raise ValueError(f"need 0 < floor < ceiling, got floor={floor}, ceiling={ceiling}.")
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for i, (label, (epochs, scores)) in enumerate(curves.items()):
+        if len(epochs) != len(scores) or not len(scores):
+            raise ValueError(f"{label}: {len(epochs)} epochs but {len(scores)} scores.")
+        ax.plot(epochs, scores, "-o", color=f"C{i}", label=label, markersize=4)
+    ax.axhline(ceiling, color="0.3", linestyle="--", label=f"ceiling (trivial generator) {ceiling:.1f}")
+    ax.axhline(floor, color="C2", linestyle=":", label=f"floor (real vs real) {floor:.2f}")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"Fréchet distance ({n:,} samples)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize=9, loc="upper right")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
