@@ -232,7 +232,7 @@ def plot_scores(
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"Fréchet distance ({n:,} samples)")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize=9, loc="upper right")
+    ax.legend(fontsize=9, loc="center right")
     if title:
         ax.set_title(title)
     fig.tight_layout()

@@ -91,3 +91,64 @@ def test_normalizer_fixes_the_usual_noise():
     assert problems(clean) == []
     assert len(problems({"cells": [{"cell_type": "code", "outputs": [
         {"output_type": "stream", "name": "stderr", "text": "x"}]}]})) == 1
+
+
+# --------------------------------------------------------------------------- numbers in the markdown
+
+# A measured-looking number in the markdown (a decimal, a percentage or a ratio such as 1.4×) must appear,
+# at the precision it is written, in the code or the stored outputs of a cell above it. Numbers quoted
+# from the lecture, a paper or a library's release notes are listed here with where they come from.
+QUOTED_NUMBERS: dict[str, set[str]] = {
+    "01_char_rnn": {"1.5"},  # the usual figure for this corpus, quoted (issue 13 fixes its unit)
+    "02_imdb_sentiment": {"90%", "3.4"},  # the lecture's USE accuracy; the offline encoder's weights (M)
+    "05_autoencoders": {"28×", "3.14", "3.13"},  # image size; Keras versions
+}
+
+_MEASURED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)?\s?×|\d+(?:,\d{3})*\.\d+)")
+_ANY_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def _prose(text: str) -> str:
+    """Markdown without formulas, code spans, HTML tags, link targets and figure numbers."""
+    for pattern in (r"\$\$.*?\$\$", r"\$[^$]*\$", r"`[^`]*`", r"<[^>]+>", r"\]\([^)]*\)", r"Figure \d+-\d+"):
+        text = re.sub(pattern, " ", text, flags=re.S)
+    return text
+
+
+def _matches(token: str, seen: list[float]) -> bool:
+    plain = token.replace(",", "").rstrip("%× ").strip()
+    decimals = len(plain.split(".")[1]) if "." in plain else 0
+    value = float(plain)
+    candidates = [(value, decimals)] + ([(value / 100, decimals + 2)] if token.rstrip().endswith("%") else [])
+    return any(abs(abs(s) - v) <= 0.5 * 10**-d + 1e-9 for s in seen for v, d in candidates)
+
+
+def unsupported_numbers(nb: dict, quoted: set[str] = frozenset()) -> list[tuple[int, str]]:
+    """(cell index, number) for every measured-looking markdown number no cell above shows."""
+    seen: list[float] = []
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            texts = [source(cell)] + ["".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                                      for o in cell.get("outputs", [])]
+            seen += [float(m.replace(",", "")) for t in texts for m in _ANY_NUMBER.findall(t)]
+        elif cell["cell_type"] == "markdown":
+            found += [(i, tok.strip()) for tok in _MEASURED.findall(_prose(source(cell)))
+                      if tok.strip() not in quoted and not _matches(tok, seen)]
+    return found
+
+
+def test_markdown_numbers_come_from_cells_above(notebook):
+    name, nb = notebook
+    stem = name.removesuffix(".ipynb")
+    assert unsupported_numbers(nb, QUOTED_NUMBERS.get(stem, set())) == [], (
+        f"{name}: numbers in the markdown that no cell above computes (compute them above, phrase the "
+        "sentence without them, or list a quoted figure in QUOTED_NUMBERS with its source)")
+
+
+def test_the_number_check_catches_a_number_quoted_before_its_cell():
+    cells = [{"cell_type": "markdown", "source": "The GRU reaches 0.87 accuracy (about 1.4× faster)."},
+             {"cell_type": "code", "source": "acc = 0.8712", "outputs": [
+                 {"output_type": "stream", "text": "speed-up 1.43\n"}]},
+             {"cell_type": "markdown", "source": "It reached 0.87, 87% and 1.4× as measured; $x = 0.5$."}]
+    assert unsupported_numbers({"cells": cells}) == [(0, "0.87"), (0, "1.4×")]
