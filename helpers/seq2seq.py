@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from helpers.decoding import _DIVERGED_ADVICE, _rows  # one wording for a diverged model
+
 State = Any
 EncodeFn = Callable[[Any], State]
 StepFn = Callable[[np.ndarray, State], tuple[Any, State]]
@@ -143,18 +145,6 @@ def _gather(state: State, index: np.ndarray) -> State:
 # A log-probability is ≤ 0; float32 rounding (log of a softmax that sums to 1 + ε) can give a
 # few 1e-7 above 0, so only values clearly above 0 are taken for logits.
 _LOG_PROB_TOLERANCE = 1e-3
-
-_DIVERGED_ADVICE = (
-    "the model has probably diverged in training (look for a NaN or exploding loss) or its weights "
-    "are broken: retrain with a lower learning rate or gradient clipping (e.g. clipnorm=1.0), "
-    "or load an earlier checkpoint."
-)
-
-
-def _rows(mask: np.ndarray) -> str:
-    rows = np.flatnonzero(mask).tolist()
-    return f"{rows[:5]}{' …' if len(rows) > 5 else ''}"
-
 
 def _log_probs(step_output: Any, batch: int, end_id: int, step: int) -> np.ndarray:
     """Check one ``decode_step`` output and return it as a float64 ``(batch, vocab)`` array."""
