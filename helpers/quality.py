@@ -228,9 +228,14 @@ class Baselines:
     """The score's floor and ceilings for one sample count, measured the same way as any generator."""
 
     n: int
-    floor: float        # real training images vs the real test images
+    floor_draws: tuple[float, ...]  # real training images vs the real test images, several random draws
     noise: float        # uniform pixel noise
     mean_image: float   # the mean training image, repeated (plus faint noise, so it has a covariance)
+
+    @property
+    def floor(self) -> float:
+        """What a perfect generator gets: the mean score of real images over the draws."""
+        return float(np.mean(self.floor_draws))
 
     @property
     def ceiling(self) -> float:
@@ -238,7 +243,8 @@ class Baselines:
         return min(self.noise, self.mean_image)
 
     def __str__(self) -> str:
-        return (f"{self.n:,} samples: floor (real vs real) {self.floor:.2f}, ceiling {self.ceiling:.2f} "
+        spread = f" ({min(self.floor_draws):.2f}-{max(self.floor_draws):.2f} over {len(self.floor_draws)} draws)"
+        return (f"{self.n:,} samples: floor (real vs real) {self.floor:.2f}{spread}, ceiling {self.ceiling:.2f} "
                 f"(pixel noise {self.noise:.2f}, mean image {self.mean_image:.2f})")
 
 
@@ -253,7 +259,7 @@ class QualityScorer:
     seed: int = 0
     _feature_model: Any = field(default=None, repr=False)
     _reference: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
-    _baselines: dict[int, Baselines] = field(default_factory=dict, repr=False)
+    _baselines: dict[tuple[int, int], Baselines] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         import keras
@@ -289,19 +295,27 @@ class QualityScorer:
         fid = frechet_from_stats(mu, cov, *self.reference())
         return Score(fid, class_coverage(probs.argmax(axis=1)), len(features))
 
-    def baselines(self, n: int) -> Baselines:
-        """Floor and ceilings for ``n`` samples (cached per ``n``): report every score next to them."""
+    def baselines(self, n: int, draws: int = 5) -> Baselines:
+        """Floor and ceilings for ``n`` samples (cached per ``n``): report every score next to them.
+
+        The floor is averaged over ``draws`` random sets of real training images, and its spread is
+        kept: two scores closer than that spread should not be read as different.
+        """
         if not isinstance(n, int) or n <= 128:
             raise ValueError(f"n must be an int above the feature dimension (128); got {n!r}.")
-        if n not in self._baselines:
+        if not isinstance(draws, int) or draws < 1:
+            raise ValueError(f"draws must be a positive int, got {draws!r}.")
+        if n > len(self.train_images):
+            raise ValueError(f"n={n} is more than the {len(self.train_images)} real training images.")
+        if (n, draws) not in self._baselines:
             rng = np.random.default_rng(self.seed)
-            real = self.train_images[rng.choice(len(self.train_images), size=n, replace=False)]
+            floors = tuple(self.score(self.train_images[rng.choice(len(self.train_images), size=n, replace=False)]).fid
+                           for _ in range(draws))
             noise = rng.uniform(0, 1, size=(n, 28, 28)).astype("float32")
             mean = self.train_images.mean(axis=0)
             mean_images = np.clip(mean + rng.normal(0, 0.01, size=(n, 28, 28)), 0, 1).astype("float32")
-            self._baselines[n] = Baselines(n, self.score(real).fid, self.score(noise).fid,
-                                           self.score(mean_images).fid)
-        return self._baselines[n]
+            self._baselines[(n, draws)] = Baselines(n, floors, self.score(noise).fid, self.score(mean_images).fid)
+        return self._baselines[(n, draws)]
 
 
 def _cache_path(cache_dir: str | Path | None) -> Path:

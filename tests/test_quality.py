@@ -122,7 +122,9 @@ def scorer(fashion):
 def test_floor_is_small_and_ceiling_large_for_the_same_sample_count(scorer):
     base = scorer.baselines(500)
     assert base.n == 500 and base.ceiling == min(base.noise, base.mean_image)
-    assert base.floor < base.ceiling / 10, str(base)
+    assert len(base.floor_draws) == 5 and len(set(base.floor_draws)) == 5  # five different draws
+    assert min(base.floor_draws) <= base.floor <= max(base.floor_draws)
+    assert max(base.floor_draws) < base.ceiling / 10, str(base)
     assert scorer.baselines(500) is base  # cached per sample count
     assert "floor" in str(base) and "ceiling" in str(base)
 
@@ -146,6 +148,10 @@ def test_scorer_rejects_bad_samples_clearly(scorer):
         scorer.score(np.full((200, 28, 28), -1.0, dtype="float32"))
     with pytest.raises(ValueError, match="above the feature dimension"):
         scorer.baselines(50)
+    with pytest.raises(ValueError, match="draws"):
+        scorer.baselines(500, draws=0)
+    with pytest.raises(ValueError, match="real training images"):
+        scorer.baselines(10**6)
 
 
 def test_predicted_classes_match_the_classifier(scorer, fashion):
