@@ -8,12 +8,17 @@ Modules (import the one you need, e.g. ``from helpers import data, plotting``):
 - ``decoding``: samplers (temperature, top-k, top-p) and character generators.
 - ``rnn``: stateful-RNN utilities (state reset, stateless twin).
 - ``training``: atomic best-model checkpoints.
-- ``plotting``: course plot style, learning curves, image grids, reconstructions.
+- ``plotting``: course plot style, learning curves, image grids, reconstructions, quality scores.
 - ``layers``: reusable Keras layers (tied ``DenseTranspose``, ``ActivityPenalty``).
 - ``text``: length bucketing and the sentiment-prediction wrapper.
 - ``encoders``: sentence encoders for Keras 3 (TF Hub SavedModels, offline USE-multilingual).
 - ``seq2seq``: greedy and beam-search decoders, masks, positional encodings, attention plots.
 - ``metrics``: corpus BLEU and chrF (sacrebleu), BLEU by sentence length.
+- ``quality``: the image-quality score of the generative notebooks (classifier-feature Fréchet
+  distance, class coverage, floor and ceiling).
+- ``vae``: the VAE's ``Sampling`` layer (reparameterization trick) and KL term.
+- ``gan``: GAN losses, the two-phase GAN and WGAN-GP models, gradient penalty.
+- ``mlm``: BERT's masked-language-model corruption (15% selected; 80/10/10).
 """
 
 __version__ = "0.1.0"
