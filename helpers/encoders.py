@@ -98,6 +98,7 @@ class HubEncoder(keras.layers.Layer):
     def __init__(self, handle: str, trainable: bool = False, output_dim: int | None = None,
                  **kwargs: Any) -> None:
         super().__init__(trainable=trainable, **kwargs)
+        self.supports_jit = False  # strings in: XLA has no string tensors (Keras then skips jit_compile)
         self.handle = str(handle)
         self._module = _load_saved_model(self.handle)
         self._wrapped = []
@@ -242,6 +243,7 @@ class USEMultilingualV3(keras.layers.Layer):
     def __init__(self, trainable: bool = False, max_tokens: int = 256, cache_size: int = 100_000,
                  **kwargs: Any) -> None:
         super().__init__(trainable=trainable, **kwargs)
+        self.supports_jit = False  # strings in and tf.py_function: XLA compiles neither
         if not isinstance(max_tokens, int) or max_tokens < 3:
             raise ValueError(f"max_tokens must be an int >= 3 (start, one token, end); got {max_tokens!r}.")
         self.max_tokens = max_tokens

@@ -40,8 +40,9 @@ def _gpu_present() -> bool:
 def get_profile(name: str | None = None) -> str:
     """Return the run profile: ``name`` if given, else ``$COURSE_PROFILE``, else a default.
 
-    The default is ``smoke`` when the ``CI`` variable is set, ``full`` when a GPU is visible and
-    ``demo`` otherwise.
+    The default is ``smoke`` when the ``CI`` variable is set and ``demo`` otherwise, with or without
+    a GPU: ``demo``'s running time is measured (minutes on 2 CPU cores, less on a GPU), ``full``'s
+    is not, so the textbook scale is opt-in (``COURSE_PROFILE=full``).
 
     >>> get_profile("demo")
     'demo'
@@ -57,7 +58,7 @@ def get_profile(name: str | None = None) -> str:
         return chosen
     if os.environ.get("CI", "").strip().lower() in _TRUTHY:
         return "smoke"
-    return "full" if _gpu_present() else "demo"
+    return "demo"  # also on a GPU: full stays opt-in (its time is only estimated)
 
 
 def chooser(profile: str) -> Callable[..., Any]:
@@ -239,3 +240,117 @@ def silence_known_warnings() -> None:
 def in_colab() -> bool:
     """True when running inside Google Colab."""
     return "google.colab" in sys.modules
+
+
+TESTED_VERSIONS: dict[str, tuple[str, str]] = {"tensorflow": ("2.20", "2.21"), "keras": ("3.13", "3.15")}
+"""Oldest and newest ``major.minor`` of TensorFlow and Keras the notebooks are tested with: Colab's
+stock runtime (``requirements-colab.txt``) and the pinned environment (``requirements.txt``)."""
+
+_LIBRARY_NAMES = {"tensorflow": "TensorFlow", "keras": "Keras"}
+
+
+def _found_versions(names: tuple[str, ...]) -> dict[str, str | None]:
+    """``{module: __version__}`` of the installed libraries (None when one is missing)."""
+    import importlib
+
+    found: dict[str, str | None] = {}
+    for name in names:
+        try:
+            found[name] = str(importlib.import_module(name).__version__)
+        except ImportError:
+            found[name] = None
+    return found
+
+
+def _major_minor(version: str) -> tuple[int, int] | None:
+    import re
+
+    match = re.match(r"\s*(\d+)\.(\d+)", version)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def check_versions(tested: dict[str, tuple[str, str]] | None = None) -> str:
+    """Return one line naming the TensorFlow and Keras versions found; warn outside the tested range.
+
+    ``tested`` maps a module name to the oldest and newest ``major.minor`` tested (default
+    ``TESTED_VERSIONS``). A version outside its range, or a missing library, gives a
+    ``UserWarning`` (the notebook goes on: it may well work) and the line says so too.
+
+    >>> check_versions({"keras": ("3.0", "9.99")}).startswith("Keras 3.")
+    True
+    """
+    import warnings
+
+    tested = TESTED_VERSIONS if tested is None else tested
+    if not isinstance(tested, dict) or not tested:
+        raise ValueError("tested must be a non-empty dict such as {'keras': ('3.13', '3.15')}.")
+    ranges = {}
+    for name, bounds in tested.items():
+        low = high = None
+        if isinstance(bounds, (tuple, list)) and len(bounds) == 2 and all(isinstance(b, str) for b in bounds):
+            low, high = _major_minor(bounds[0]), _major_minor(bounds[1])
+        if low is None or high is None or low > high:
+            raise ValueError(f"tested[{name!r}] must be (oldest, newest) 'major.minor' strings with "
+                             f"oldest <= newest, for example ('3.13', '3.15'); got {bounds!r}.")
+        ranges[name] = (low, high)
+    found = _found_versions(tuple(tested))
+    parts, untested = [], []
+    for name, (low, high) in ranges.items():
+        label = _LIBRARY_NAMES.get(name, name)
+        span = f"{tested[name][0]}–{tested[name][1]}"
+        version = found.get(name)
+        if version is None:
+            parts.append(f"{label} missing")
+            untested.append(f"{label} is not installed (tested: {span})")
+            continue
+        parts.append(f"{label} {version}")
+        current = _major_minor(version)
+        if current is None or not low <= current <= high:
+            untested.append(f"{label} {version} is outside the tested {span}")
+    line = ", ".join(parts)
+    if untested:
+        message = ("; ".join(untested) + ". The notebooks should still run; if a cell fails, install a "
+                   "tested version (pip install -r requirements.txt) or report the error.")
+        warnings.warn(message, UserWarning, stacklevel=2)
+        return f"{line} (UNTESTED: {'; '.join(untested)})"
+    return f"{line} (tested)"
+
+
+def setup_line(profile: str | None = None, tested: dict[str, tuple[str, str]] | None = None) -> str:
+    """The one line a notebook's setup prints: Python, TensorFlow/Keras (tested?), devices, profile.
+
+    >>> "profile smoke" in setup_line("smoke")
+    True
+    """
+    import tensorflow as tf
+
+    profile = get_profile(profile)
+    gpus = tf.config.list_physical_devices("GPU")
+    devices = f"{len(gpus)} GPU" + ("s" if len(gpus) > 1 else "") if gpus else "no GPU"
+    where = " in Colab" if in_colab() else ""
+    return (f"Python {platform.python_version()}, {check_versions(tested)} | "
+            f"{os.cpu_count()} CPU cores, {devices}{where} | profile {profile} (set {PROFILE_ENV} to change)")
+
+
+def setup_notebook(profile: str | None = None, *, tested: dict[str, tuple[str, str]] | None = None,
+                   quiet_tensorflow: bool = True) -> None:
+    """Everything a notebook's setup cell does after its imports, in one call that prints one line.
+
+    Applies the course's plot style, hides the known, useless Keras warnings
+    (``silence_known_warnings``) and, with ``quiet_tensorflow``, TensorFlow's Python notices (such as
+    ``tf.function`` retracing), then prints ``setup_line()``: Python, TensorFlow and Keras versions
+    (a warning when they are outside ``TESTED_VERSIONS``), CPU cores and GPUs, and the run profile.
+
+    >>> setup_notebook("smoke")  # doctest: +ELLIPSIS
+    Python ... | profile smoke (set COURSE_PROFILE to change)
+    """
+    from helpers import plotting
+
+    line = setup_line(profile, tested)  # validates the profile before changing anything
+    plotting.set_style()
+    silence_known_warnings()
+    if quiet_tensorflow:
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")
+    print(line)

@@ -93,8 +93,10 @@ def test_get_profile_without_ci_or_gpu_is_demo(monkeypatch, ci):
     assert runtime.get_profile() == "demo"
 
 
-def test_get_profile_with_gpu_is_full(monkeypatch):
+def test_get_profile_with_gpu_is_demo_and_full_is_opt_in(monkeypatch):
     monkeypatch.setattr(runtime, "_gpu_present", lambda: True)
+    assert runtime.get_profile() == "demo"  # its time is measured; full's is only estimated
+    monkeypatch.setenv(runtime.PROFILE_ENV, "full")
     assert runtime.get_profile() == "full"
 
 
@@ -384,3 +386,117 @@ def test_silence_known_warnings_does_not_leak_out_of_catch_warnings():
 
 def test_in_colab_is_false_here():
     assert runtime.in_colab() is False
+
+
+# --------------------------------------------------------------------------- check_versions / setup
+
+
+def _versions(monkeypatch, **found):
+    monkeypatch.setattr(runtime, "_found_versions", lambda names: {n: found.get(n) for n in names})
+
+
+@pytest.mark.parametrize("tf_version, keras_version", [
+    ("2.20.0", "3.13.2"), ("2.21.0", "3.15.1"), ("2.20.1rc0", "3.14.0.dev2026"), ("2.21.9", "3.15.0")])
+def test_check_versions_in_range_is_one_quiet_line(monkeypatch, tf_version, keras_version):
+    _versions(monkeypatch, tensorflow=tf_version, keras=keras_version)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        line = runtime.check_versions()
+    assert line == f"TensorFlow {tf_version}, Keras {keras_version} (tested)"
+    assert "\n" not in line
+
+
+@pytest.mark.parametrize("tf_version, keras_version, culprit", [
+    ("2.22.0", "3.15.1", "TensorFlow 2.22.0 is outside the tested 2.20–2.21"),
+    ("2.19.1", "3.13.0", "TensorFlow 2.19.1 is outside the tested 2.20–2.21"),
+    ("2.21.0", "3.16.0", "Keras 3.16.0 is outside the tested 3.13–3.15"),
+    ("2.20.0", "3.9.0", "Keras 3.9.0 is outside the tested 3.13–3.15"),  # 3.9 < 3.13, not a string compare
+    ("2.20.0", "nightly", "Keras nightly is outside the tested 3.13–3.15"),
+])
+def test_check_versions_warns_outside_the_tested_range(monkeypatch, tf_version, keras_version, culprit):
+    _versions(monkeypatch, tensorflow=tf_version, keras=keras_version)
+    with pytest.warns(UserWarning, match="outside the tested") as caught:
+        line = runtime.check_versions()
+    assert len(caught) == 1 and culprit in str(caught[0].message)
+    assert line.startswith(f"TensorFlow {tf_version}, Keras {keras_version} (UNTESTED: ")
+    assert culprit in line
+
+
+def test_check_versions_missing_library_warns_and_custom_range(monkeypatch):
+    _versions(monkeypatch, tensorflow="2.21.0")
+    with pytest.warns(UserWarning, match="Keras is not installed"):
+        line = runtime.check_versions()
+    assert line.startswith("TensorFlow 2.21.0, Keras missing (UNTESTED")
+    _versions(monkeypatch, keras="3.15.1")
+    assert runtime.check_versions({"keras": ("3.15", "3.15")}) == "Keras 3.15.1 (tested)"
+
+
+def test_check_versions_default_range_covers_both_requirement_files():
+    for name in ("requirements.txt", "requirements-colab.txt"):
+        pins = dict(line.split("==") for line in (REPO_ROOT / name).read_text().splitlines()
+                    if "==" in line and not line.startswith("#"))
+        for module, (low, high) in runtime.TESTED_VERSIONS.items():
+            version = runtime._major_minor(pins[module])
+            assert runtime._major_minor(low) <= version <= runtime._major_minor(high), (name, module)
+
+
+def test_check_versions_with_the_real_libraries_names_them():
+    import keras
+    import tensorflow as tf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        line = runtime.check_versions()
+    assert line.startswith(f"TensorFlow {tf.__version__}, Keras {keras.__version__} (")
+
+
+@pytest.mark.parametrize("tested", [{}, {"keras": ("3.15", "3.13")}, {"keras": ("3",)},
+                                    {"keras": (3.13, 3.15)}, {"keras": ("three", "3.15")}, ["keras"]])
+def test_check_versions_rejects_a_bad_range(tested):
+    with pytest.raises(ValueError, match="major.minor|non-empty dict"):
+        runtime.check_versions(tested)
+
+
+def test_setup_notebook_prints_one_line_and_sets_style_and_filters(monkeypatch, capsys):
+    import matplotlib as mpl
+    import tensorflow as tf
+
+    from helpers import plotting
+
+    _versions(monkeypatch, tensorflow="2.21.0", keras="3.15.1")
+    monkeypatch.setattr(mpl, "rcParams", mpl.RcParams(mpl.rcParamsDefault))
+    logger = tf.get_logger()
+    monkeypatch.setattr(logger, "level", logger.level)  # restored after the test
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert runtime.setup_notebook("smoke") is None
+        warnings.warn("Your input ran out of data; interrupting training.", UserWarning)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert out.startswith(f"Python {runtime.platform.python_version()}, TensorFlow 2.21.0, Keras 3.15.1 (tested) | ")
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    assert f"{os.cpu_count()} CPU cores, " + ("no GPU" if not gpus else f"{gpus} GPU") in out
+    assert out.rstrip().endswith("| profile smoke (set COURSE_PROFILE to change)")
+    assert caught == []  # the known warning is filtered
+    for key, value in plotting.STYLE.items():
+        assert mpl.rcParams[key] == mpl.rcParams.validate[key](value), key
+    assert logger.level == 40  # ERROR
+
+
+def test_setup_notebook_uses_the_environment_profile_and_warns_on_untested(monkeypatch, capsys):
+    _versions(monkeypatch, tensorflow="2.30.0", keras="3.15.1")
+    monkeypatch.setenv(runtime.PROFILE_ENV, "full")
+    with warnings.catch_warnings():
+        with pytest.warns(UserWarning, match="TensorFlow 2.30.0 is outside"):
+            runtime.setup_notebook(quiet_tensorflow=False)
+    out = capsys.readouterr().out
+    assert "(UNTESTED: TensorFlow 2.30.0" in out and "| profile full (" in out
+
+
+def test_setup_notebook_rejects_a_bad_profile_before_changing_anything(monkeypatch, capsys):
+    import matplotlib as mpl
+
+    monkeypatch.setattr(mpl, "rcParams", mpl.RcParams(mpl.rcParamsDefault))
+    with pytest.raises(ValueError, match="smoke, demo, full"):
+        runtime.setup_notebook("turbo")
+    assert mpl.rcParams["axes.grid"] is False and capsys.readouterr().out == ""
