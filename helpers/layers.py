@@ -94,6 +94,10 @@ class DenseTranspose(keras.layers.Layer):
 class ActivityPenalty(keras.layers.Layer):
     """Pass its inputs through unchanged and add ``regularizer(inputs) / batch_size`` to the loss.
 
+    With ``divide_by_batch_size=False`` it adds ``regularizer(inputs)`` itself: use that for a
+    penalty that is already a batch statistic (e.g. a KL sparsity term computed on the units'
+    mean activation over the batch), so that its weight is the real weight whatever the batch size.
+
     The same penalty as ``keras.layers.ActivityRegularization`` or a layer's
     ``activity_regularizer=`` argument as the Keras documentation describes it (the value is
     divided by the batch size, as in tf.keras 2), but on *every* Keras 3 version: Keras 3.0 to
@@ -106,10 +110,19 @@ class ActivityPenalty(keras.layers.Layer):
     >>> _ = penalty(keras.ops.ones((4, 3)))
     >>> float(penalty.losses[0])  # 0.5 * (4 * 3) / 4
     1.5
+    >>> batch_level = ActivityPenalty(keras.regularizers.L1(0.5), divide_by_batch_size=False)
+    >>> _ = batch_level(keras.ops.ones((4, 3)))
+    >>> float(batch_level.losses[0])  # 0.5 * (4 * 3)
+    6.0
     """
 
-    def __init__(self, regularizer: Any, **kwargs: Any) -> None:
+    def __init__(self, regularizer: Any, divide_by_batch_size: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if not isinstance(divide_by_batch_size, bool):
+            raise TypeError("ActivityPenalty's divide_by_batch_size must be True (a per-example penalty "
+                            "summed over the batch) or False (a batch-level penalty such as a KL on "
+                            f"mean activations); got {divide_by_batch_size!r}.")
+        self.divide_by_batch_size = divide_by_batch_size
         if regularizer is None or isinstance(regularizer, (int, float, bool)):
             raise TypeError(
                 "ActivityPenalty needs a regularizer, e.g. ActivityPenalty(keras.regularizers.L1(1e-4)) "
@@ -121,16 +134,17 @@ class ActivityPenalty(keras.layers.Layer):
         self.supports_masking = True
 
     def call(self, inputs: Any) -> Any:
-        batch_size = ops.cast(ops.shape(inputs)[0], "float32")
         penalty = ops.cast(self.regularizer(inputs), "float32")
-        self.add_loss(ops.divide_no_nan(penalty, batch_size))
+        if self.divide_by_batch_size:
+            penalty = ops.divide_no_nan(penalty, ops.cast(ops.shape(inputs)[0], "float32"))
+        self.add_loss(penalty)
         return inputs
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(),
+        return {**super().get_config(), "divide_by_batch_size": self.divide_by_batch_size,
                 "regularizer": keras.regularizers.serialize(self.regularizer)}
 
     @classmethod

@@ -48,12 +48,13 @@ def run_one(path: Path, out_dir: Path, profile: str, store: bool) -> dict:
     os.environ["COURSE_METRICS_FILE"] = str(metrics_path)
     print(f"\n=== {path.name} (profile {profile}) ===", flush=True)
     start = time.perf_counter()
-    status, error = "ok", ""
+    status, error, missed = "ok", "", ""
     try:
         papermill.execute_notebook(str(path), str(out_path), cwd=str(NOTEBOOKS),
                                    progress_bar=True, kernel_name="python3")
     except Exception as exc:  # noqa: BLE001 - report every failure, then go on with the next notebook
         status, error = "failed", str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
+        missed = missed_threshold(exc)
     seconds = time.perf_counter() - start
     if out_path.exists():
         nb = normalize(json.loads(out_path.read_text(encoding="utf-8")))
@@ -66,17 +67,33 @@ def run_one(path: Path, out_dir: Path, profile: str, store: bool) -> dict:
     print(f"{path.name}: {status} in {seconds / 60:.1f} min; metrics: {metrics}", flush=True)
     if error:
         print(f"  error: {error}")
+    if missed:
+        print(f"  quality threshold missed: {missed}")
     return {"notebook": path.name, "status": status, "seconds": round(seconds, 1),
-            "metrics": metrics, "error": error}
+            "metrics": metrics, "error": error, "missed_threshold": missed}
+
+
+def missed_threshold(exc: BaseException) -> str:
+    """The message of a failed quality ``assert`` (the notebooks' thresholds), or "" for other errors.
+
+    >>> class Failed(Exception): ename, evalue = "AssertionError", "test accuracy 0.81 < 0.85"
+    >>> missed_threshold(Failed())
+    'test accuracy 0.81 < 0.85'
+    """
+    if getattr(exc, "ename", "") != "AssertionError":
+        return ""
+    return (str(getattr(exc, "evalue", "")).strip() or "an assert without a message failed")[:300]
 
 
 def write_report(results: list[dict], out_dir: Path, profile: str) -> Path:
     (out_dir / "report.json").write_text(json.dumps(results, indent=2) + "\n")
     lines = [f"# Notebook run report (profile `{profile}`)", "",
-             "| notebook | status | time | key metrics |", "|---|---|---|---|"]
+             "| notebook | status | time | missed quality threshold | key metrics |", "|---|---|---|---|---|"]
     for r in results:
         metrics = ", ".join(f"{k}={v}" for k, v in sorted(r["metrics"].items())) or "-"
-        lines.append(f"| {r['notebook']} | {r['status']} | {r['seconds'] / 60:.1f} min | {metrics} |")
+        missed = r.get("missed_threshold", "").replace("|", "\\|") or "-"
+        status = "**missed a threshold**" if r.get("missed_threshold") else r["status"]
+        lines.append(f"| {r['notebook']} | {status} | {r['seconds'] / 60:.1f} min | {missed} | {metrics} |")
     report = out_dir / "report.md"
     report.write_text("\n".join(lines) + "\n")
     return report
@@ -96,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_one(p, out_dir, args.profile, args.store) for p in _select(args.notebooks)]
     report = write_report(results, out_dir, args.profile)
     print("\n" + report.read_text())
-    print(f"Executed notebooks and the report are in {out_dir.relative_to(ROOT)}/")
+    shown = out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir
+    print(f"Executed notebooks and the report are in {shown}/")
     return 0 if all(r["status"] == "ok" for r in results) else 1
 
 

@@ -189,6 +189,25 @@ def test_activity_penalty_passes_inputs_and_adds_the_penalty_divided_by_batch_si
     assert float(penalty.losses[0]) == pytest.approx(0.5 * 8.0 / 2)
 
 
+def test_activity_penalty_can_add_a_batch_level_penalty_undivided(tmp_path):
+    x = np.array([[1.0, -2.0, 3.0], [0.0, 1.0, -1.0]], dtype="float32")
+    penalty = ActivityPenalty(keras.regularizers.L1(0.5), divide_by_batch_size=False)
+    penalty(x)
+    assert float(penalty.losses[0]) == pytest.approx(0.5 * 8.0)
+    for batch in (2, 8):  # the same rows repeated: a batch-mean penalty must not depend on the batch size
+        mean_penalty = ActivityPenalty(lambda h: keras.ops.sum(keras.ops.mean(h, axis=0)), divide_by_batch_size=False)
+        mean_penalty(np.tile(x, (batch // 2, 1)))
+        assert float(mean_penalty.losses[0]) == pytest.approx(2.0 / 2)
+    model = keras.Sequential([keras.Input(shape=(3,)), penalty])
+    model.save(tmp_path / "undivided.keras")
+    assert keras.models.load_model(tmp_path / "undivided.keras").layers[0].divide_by_batch_size is False
+
+
+def test_activity_penalty_rejects_a_non_boolean_divide_flag():
+    with pytest.raises(TypeError, match="divide_by_batch_size"):
+        ActivityPenalty(keras.regularizers.L1(0.1), divide_by_batch_size="no")
+
+
 def test_activity_penalty_adds_to_the_training_loss_and_round_trips(tmp_path):
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Dense(4, activation="sigmoid"),
