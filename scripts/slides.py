@@ -23,10 +23,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from helpers.runtime import atomic_write_text  # noqa: E402  (one atomic write for the whole project)
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "build" / "slides"
 VENDOR = "_vendor"
@@ -131,18 +132,6 @@ def exporter(prefix: str):
     )
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def build(paths: list[Path], out: Path = OUT) -> list[Path]:
     """Write ``out/NN_name.slides.html`` for each notebook and ``out/index.html``; return the decks."""
     import nbformat
@@ -162,14 +151,14 @@ def build(paths: list[Path], out: Path = OUT) -> list[Path]:
             if cdn in body:
                 raise RuntimeError(f"{path.name}: the deck still loads from {cdn}")
         deck = out / f"{path.stem}.slides.html"
-        _atomic_write(deck, body)
+        atomic_write_text(deck, body)
         sections = body.count("<section")
         print(f"{deck.relative_to(ROOT) if deck.is_relative_to(ROOT) else deck}: {sections} slides and sub-slides")
         decks.append(deck)
     everything = sorted(out.glob("[0-9]*.slides.html"))
     items = "\n".join(f'<li><a href="{html.escape(d.name)}">{html.escape(d.name.split(".")[0])}</a></li>'
                       for d in everything)
-    _atomic_write(out / "index.html", f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Course "
+    atomic_write_text(out / "index.html", f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Course "
                   f"slides</title></head>\n<body><h1>Course slides</h1>\n<ul>\n{items}\n</ul>\n</body></html>\n")
     return decks
 

@@ -500,3 +500,15 @@ def test_setup_notebook_rejects_a_bad_profile_before_changing_anything(monkeypat
     with pytest.raises(ValueError, match="smoke, demo, full"):
         runtime.setup_notebook("turbo")
     assert mpl.rcParams["axes.grid"] is False and capsys.readouterr().out == ""
+
+
+def test_atomic_write_text_keeps_permissions_and_makes_new_files_readable(tmp_path):
+    import stat
+
+    new = runtime.atomic_write_text(tmp_path / "new.txt", "a")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o644
+    existing = tmp_path / "exec.sh"
+    existing.write_text("old")
+    existing.chmod(0o755)
+    runtime.atomic_write_text(existing, "new")
+    assert existing.read_text() == "new" and stat.S_IMODE(existing.stat().st_mode) == 0o755
