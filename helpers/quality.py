@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
 __all__ = [
@@ -189,7 +190,6 @@ def build_classifier(seed: int = 0, steps: int = 5 * 469) -> Any:
 
     ``steps`` is the number of training steps the cosine learning-rate decay spans (5 epochs of 128).
     """
-    import keras
     from keras import layers
 
     init = keras.initializers.GlorotUniform(seed=seed)
@@ -262,8 +262,7 @@ class QualityScorer:
     _baselines: dict[tuple[int, int], Baselines] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        import keras
-
+    
         self._feature_model = keras.Model(self.classifier.inputs,
                                           [self.classifier.get_layer(FEATURE_LAYER).output,
                                            self.classifier.outputs[0]])
@@ -319,7 +318,6 @@ class QualityScorer:
 
 
 def _cache_path(cache_dir: str | Path | None) -> Path:
-    import keras
 
     from helpers import data
 
@@ -335,7 +333,6 @@ def load_scorer(*, cache_dir: str | Path | None = None, epochs: int = 5, seed: i
     file in the Fashion-MNIST data cache; its test accuracy is printed, and a classifier below 0.90 is
     refused (a weak classifier gives features that cannot tell good samples from bad ones).
     """
-    import keras
 
     from helpers import data
     from helpers.training import save_model_atomically
@@ -366,13 +363,7 @@ def load_scorer(*, cache_dir: str | Path | None = None, epochs: int = 5, seed: i
     return QualityScorer(model, x_test[..., 0], x_train[..., 0], float(accuracy), seed)
 
 
-def _callback_base() -> type:
-    import keras
-
-    return keras.callbacks.Callback
-
-
-class ScoreHistory(_callback_base()):  # type: ignore[misc]
+class ScoreHistory(keras.callbacks.Callback):
     """A callback that scores ``sample(n)`` after every ``every`` epochs (and before training).
 
     ``sample`` is any function returning ``n`` images in [0, 1] (decode prior samples, run a generator on
