@@ -262,7 +262,6 @@ class QualityScorer:
     _baselines: dict[tuple[int, int], Baselines] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-    
         self._feature_model = keras.Model(self.classifier.inputs,
                                           [self.classifier.get_layer(FEATURE_LAYER).output,
                                            self.classifier.outputs[0]])
