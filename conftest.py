@@ -1,6 +1,8 @@
-"""pytest configuration shared by the unit tests and nbval."""
+"""pytest configuration shared by the unit tests, the doctests of ``helpers`` and nbval."""
 
 import os
+
+import pytest
 
 # Notebooks run by nbval get the smoke profile unless told otherwise; TensorFlow stays quiet.
 os.environ.setdefault("COURSE_PROFILE", "smoke")
@@ -11,3 +13,14 @@ def pytest_collectstart(collector):
     """Never compare stderr (TensorFlow's C++ logs go there in Jupyter but not under pytest)."""
     if getattr(collector, "skip_compare", None) is not None:
         collector.skip_compare += ("stderr", "text/html", "application/javascript")
+
+
+@pytest.fixture(autouse=True)
+def _doctests_write_in_a_temporary_folder(request, tmp_path, monkeypatch):
+    """A doctest (``--doctest-modules helpers``) runs in an empty folder, with no metrics file or
+    work folder inherited from the caller: its ``outputs/`` and files go to ``tmp_path``."""
+    if type(request.node).__name__ != "DoctestItem":
+        return
+    monkeypatch.chdir(tmp_path)
+    for name in ("COURSE_METRICS_FILE", "COURSE_WORK_DIR"):
+        monkeypatch.delenv(name, raising=False)

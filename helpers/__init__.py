@@ -2,12 +2,14 @@
 
 Modules (import the one you need, e.g. ``from helpers import data, plotting``):
 
-- ``runtime``: run profiles (smoke/demo/full), seeding, device report, distribution strategy,
-  recorded metrics for the run report.
+- ``runtime``: the environment a notebook runs in: run profiles (smoke/demo/full), seeding,
+  version and device report, known-warning filters, the one-call notebook setup.
+- ``files``: what a notebook writes: work folders, metrics recorded for the run report, atomic
+  writes (standard library only).
 - ``data``: the dataset registry, verified downloads/mirror copies, and loaders.
 - ``decoding``: samplers (temperature, top-k, top-p) and character generators.
 - ``rnn``: stateful-RNN utilities (state reset, stateless twin).
-- ``training``: atomic best-model checkpoints.
+- ``training``: atomic ``.keras`` saves and the best-model checkpoint.
 - ``plotting``: course plot style, learning curves, image grids, reconstructions, quality scores.
 - ``layers``: reusable Keras layers (tied ``DenseTranspose``, ``ActivityPenalty``).
 - ``text``: length bucketing and the sentiment-prediction wrapper.

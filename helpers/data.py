@@ -27,10 +27,12 @@ from typing import IO, Any
 
 import numpy as np
 
+from helpers import files
+from helpers.files import PathLike
+
 __all__ = [
     "CACHE_ENV",
     "DEFAULT_CACHE_DIR",
-    "DOWNLOAD_TIMEOUT_S",
     "FASHION_MNIST_CLASSES",
     "MIRROR_ENV",
     "ChecksumError",
@@ -38,27 +40,21 @@ __all__ = [
     "DataUnavailableError",
     "ImdbData",
     "TruncatedFileError",
-    "describe",
-    "fetch",
     "load_fashion_mnist",
     "load_imdb",
     "load_shakespeare",
     "load_spa_eng",
-    "registry",
-    "safe_extract",
 ]
 
 MIRROR_ENV = "COURSE_DATA_MIRROR"
 CACHE_ENV = "COURSE_CACHE_DIR"
 DEFAULT_CACHE_DIR = "~/.cache/keras-course"
-DOWNLOAD_TIMEOUT_S = 60
+_DOWNLOAD_TIMEOUT_S = 60
 
 FASHION_MNIST_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]
-
-PathLike = str | os.PathLike[str]
 
 _CHUNK = 1 << 20
 _COMPLETE_MARKER = ".complete"
@@ -88,10 +84,10 @@ class DataUnavailableError(DataError):
 # --------------------------------------------------------------------------- registry
 
 
-def registry() -> dict[str, Any]:
+def _registry() -> dict[str, Any]:
     """Return the parsed dataset registry (``data/registry.json``, installed as ``helpers.registry``).
 
-    >>> registry()["datasets"]["shakespeare"]["files"][0]["bytes"]
+    >>> _registry()["datasets"]["shakespeare"]["files"][0]["bytes"]
     1115394
     """
     try:
@@ -100,24 +96,6 @@ def registry() -> dict[str, Any]:
         source = Path(__file__).resolve().parent.parent / "data" / "registry.json"
     parsed: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
     return parsed
-
-
-def describe() -> str:
-    """Return a short table of the registered datasets and files, for printing.
-
-    >>> print(describe())  # doctest: +ELLIPSIS
-    dataset        file ...
-    """
-    rows = [("dataset", "file", "size", "licence")]
-    for dataset, entry in registry()["datasets"].items():
-        for file in entry["files"]:
-            size = file["bytes"]
-            shown = f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.1f} kB"
-            rows.append((dataset, file["name"], shown, entry["licence"]))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
-        f"{d:<{widths[0]}}  {f:<{widths[1]}}  {s:>{widths[2]}}  {lic}" for d, f, s, lic in rows
-    )
 
 
 @dataclass(frozen=True)
@@ -153,7 +131,7 @@ class _FileSpec:
 
 
 def _lookup(dataset: str, filename: str) -> _FileSpec:
-    datasets = registry()["datasets"]
+    datasets = _registry()["datasets"]
     if dataset not in datasets:
         raise ValueError(f"unknown dataset {dataset!r}; valid names: {', '.join(datasets)}")
     entry = datasets[dataset]
@@ -199,17 +177,7 @@ def _problem(path: Path, expected: _Variant) -> tuple[type[DataError], str] | No
     return None
 
 
-@contextlib.contextmanager
-def _temporary(target: Path) -> Iterator[Path]:
-    """Yield a fresh ``<target>.part-<random>`` path next to ``target``; delete it on exit if still there."""
-    tmp = target.with_name(f"{target.name}.part-{secrets.token_hex(4)}")
-    try:
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def fetch(dataset: str, filename: str, *, mirror: PathLike | None = None,
+def _fetch(dataset: str, filename: str, *, mirror: PathLike | None = None,
           cache_dir: PathLike | None = None) -> Path:
     """Return the path of a verified copy of a registry file in the cache, fetching it if needed.
 
@@ -217,7 +185,7 @@ def fetch(dataset: str, filename: str, *, mirror: PathLike | None = None,
     (``$COURSE_DATA_MIRROR/<directory>/<file>`` or an accepted equivalent), then downloads it.
     The returned file's name is the canonical one, or an equivalent's when the mirror supplied that.
 
-    >>> fetch("shakespeare", "shakespeare.txt").name
+    >>> _fetch("shakespeare", "shakespeare.txt").name
     'shakespeare.txt'
     """
     spec = _lookup(dataset, filename)
@@ -253,7 +221,7 @@ def _from_mirror(spec: _FileSpec, source_dir: Path, folder: Path) -> Path | None
         if not source.is_file():
             continue
         target = folder / variant.name
-        with _temporary(target) as tmp:
+        with files.atomic_path(target) as tmp:  # published under its name only once verified
             shutil.copyfile(source, tmp)
             problem = _problem(tmp, variant)
             if problem is not None:
@@ -262,7 +230,6 @@ def _from_mirror(spec: _FileSpec, source_dir: Path, folder: Path) -> Path | None
                     f"{spec.directory}/{variant.name}: the mirror's copy is corrupt ({detail}): replace it "
                     f"with a good copy (sha256 {variant.sha256}), or unset {MIRROR_ENV} to download it"
                 )
-            os.replace(tmp, target)
         note = "" if variant == spec.canonical else f"; accepted in place of {spec.name}"
         print(f"{variant.name}: copied from the local mirror (checksum OK{note})")
         return target
@@ -276,11 +243,11 @@ def _download(spec: _FileSpec, folder: Path, mirror_root: Path | None) -> Path:
     print(f"{spec.name}: downloading {what}from {url.netloc} ...", end=" ", flush=True)
     target = folder / spec.name
     try:
-        with _temporary(target) as tmp:
+        with files.atomic_path(target) as tmp:  # published under its name only once verified
             if spec.member is None:
                 _stream(spec, tmp, mirror_root)
             else:
-                with _temporary(folder / archive_name) as archive:
+                with files.temporary_path(folder / archive_name) as archive:  # never kept
                     _stream(spec, archive, mirror_root)
                     _extract_member(archive, archive_name, spec.member, tmp)
             problem = _problem(tmp, spec.canonical)
@@ -291,7 +258,6 @@ def _download(spec: _FileSpec, folder: Path, mirror_root: Path | None) -> Path:
                     f"fails again, the file at {spec.url} has changed: set {MIRROR_ENV} to a folder "
                     f"holding {spec.wanted()}"
                 )
-            os.replace(tmp, target)
     except BaseException:
         print("failed")
         raise
@@ -303,7 +269,7 @@ def _stream(spec: _FileSpec, out: Path, mirror_root: Path | None) -> None:
     """Download ``spec.url`` into the new file ``out``; network failures become DataUnavailableError."""
     request = urllib.request.Request(spec.url, headers={"User-Agent": "keras-course-helpers"})
     try:
-        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response, out.open("xb") as dst:
+        with urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S) as response, out.open("xb") as dst:
             shutil.copyfileobj(response, dst, _CHUNK)
     except _NETWORK_ERRORS as exc:
         if isinstance(exc, urllib.error.HTTPError):
@@ -423,7 +389,7 @@ def _marker_text(archive: Path, digest: str) -> str:
     return json.dumps({"archive": archive.name, "sha256": digest})
 
 
-def safe_extract(archive: PathLike, dest: PathLike, *,
+def _safe_extract(archive: PathLike, dest: PathLike, *,
                  members: Callable[[str], bool] | None = None) -> Path:
     """Extract a .zip/.tar/.tar.gz/.tgz archive into ``dest`` safely and atomically; return ``dest``.
 
@@ -434,8 +400,13 @@ def safe_extract(archive: PathLike, dest: PathLike, *,
     holds a ``.complete`` marker recording the archive's sha256, and a later call with the
     same archive returns at once.
 
-    >>> safe_extract("spa-eng.zip", "spa-eng", members=lambda n: n.endswith(".txt"))
-    PosixPath('spa-eng')
+    >>> with zipfile.ZipFile("pairs.zip", "w") as zf:
+    ...     zf.writestr("spa-eng/spa.txt", "Go. Ve.")
+    ...     zf.writestr("spa-eng/_about.html", "<p>skipped</p>")
+    >>> _safe_extract("pairs.zip", "pairs", members=lambda name: name.endswith(".txt"))
+    PosixPath('pairs')
+    >>> sorted(p.name for p in Path("pairs/spa-eng").iterdir())
+    ['spa.txt']
     """
     archive, dest = Path(archive), Path(dest)
     marker = _marker_text(archive, _sha256(archive))
@@ -485,7 +456,7 @@ def load_shakespeare(*, mirror: PathLike | None = None, cache_dir: PathLike | No
     >>> load_shakespeare()[:14]
     'First Citizen:'
     """
-    path = fetch("shakespeare", "shakespeare.txt", mirror=mirror, cache_dir=cache_dir)
+    path = _fetch("shakespeare", "shakespeare.txt", mirror=mirror, cache_dir=cache_dir)
     return path.read_bytes().decode("utf-8")
 
 
@@ -515,7 +486,7 @@ def load_fashion_mnist(
     ((60000, 28, 28), (10000,))
     """
     def split(prefix: str) -> tuple[np.ndarray, np.ndarray]:
-        paths = [fetch("fashion_mnist", f"{prefix}-{kind}-ubyte.gz", mirror=mirror, cache_dir=cache_dir)
+        paths = [_fetch("fashion_mnist", f"{prefix}-{kind}-ubyte.gz", mirror=mirror, cache_dir=cache_dir)
                  for kind in ("images-idx3", "labels-idx1")]
         images, labels = _read_idx(paths[0], 2051, 3), _read_idx(paths[1], 2049, 1)
         if images.shape[1:] != (28, 28) or len(images) != len(labels):
@@ -533,7 +504,7 @@ def load_spa_eng(*, mirror: PathLike | None = None,
     >>> load_spa_eng()[0]
     ('Go.', 'Ve.')
     """
-    path = fetch("spa_eng", "spa.txt", mirror=mirror, cache_dir=cache_dir)
+    path = _fetch("spa_eng", "spa.txt", mirror=mirror, cache_dir=cache_dir)
     pairs = []
     for number, line in enumerate(path.read_bytes().decode("utf-8").splitlines(), start=1):
         if not line.strip():
@@ -582,8 +553,8 @@ def load_imdb(*, mirror: PathLike | None = None, cache_dir: PathLike | None = No
     >>> len(imdb.train_texts), int(imdb.train_labels.sum())
     (25000, 12500)
     """
-    archive = fetch("imdb", "aclImdb_v1.tar.gz", mirror=mirror, cache_dir=cache_dir)
-    root = safe_extract(archive, archive.parent / "aclImdb_extracted",
+    archive = _fetch("imdb", "aclImdb_v1.tar.gz", mirror=mirror, cache_dir=cache_dir)
+    root = _safe_extract(archive, archive.parent / "aclImdb_extracted",
                         members=lambda name: _IMDB_MEMBERS.fullmatch(name) is not None) / "aclImdb"
     train_texts, train_labels = _read_imdb_split(root / "train")
     test_texts, test_labels = _read_imdb_split(root / "test")

@@ -1,6 +1,7 @@
 """GANs: the lecture's losses, the WGAN-GP gradient penalty, a ``GAN`` model with its two-phase
 ``train_step`` (Algorithm 1's k discriminator steps, label noise, conditional inputs), a WGAN-GP
-variant, a minibatch-standard-deviation layer, and callbacks that watch a generator while it trains.
+variant, a minibatch-standard-deviation layer, a callback that keeps a generator's images of fixed
+noise while it trains, and the sampler that ``quality.ScoreHistory`` scores during training.
 
 The generator and the discriminator (the lesson) are built in the notebooks; everything here works
 with any pair of Keras models whose shapes fit: ``generator(z) -> images`` and
@@ -27,16 +28,15 @@ __all__ = [
     "GAN",
     "WGANGP",
     "FixedNoiseSamples",
-    "GeneratorScore",
     "MinibatchStdDev",
     "bce",
     "discriminator_loss",
     "gan_dataset",
     "generate",
+    "noise_sampler",
     "gradient_penalty",
     "minimax_generator_loss",
     "non_saturating_generator_loss",
-    "to_unit",
 ]
 
 NORM_EPSILON = 1e-12    # added inside the gradient norm's square root (no NaN gradient at 0)
@@ -362,10 +362,10 @@ class MinibatchStdDev(keras.layers.Layer):
 # --------------------------------------------------------------------------- data and sampling
 
 
-def to_unit(images: Any) -> np.ndarray:
+def _to_unit(images: Any) -> np.ndarray:
     """Map a tanh generator's images from [-1, 1] to [0, 1] (for plots and the quality score).
 
-    >>> to_unit(np.array([-1.0, 0.0, 1.0])).tolist()
+    >>> _to_unit(np.array([-1.0, 0.0, 1.0])).tolist()
     [0.0, 0.5, 1.0]
     """
     return np.clip((np.asarray(images, dtype="float32") + 1.0) / 2.0, 0.0, 1.0)
@@ -392,6 +392,29 @@ def gan_dataset(images: Any, batch_size: int, *, k: int = 1, labels: Any = None,
     return ds.batch(k * batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
+def noise_sampler(generator: keras.Model, noise: Any, labels: Any = None) -> Callable[[int], np.ndarray]:
+    """``sample(n)``: the generator's images in [0, 1] for the first ``n`` of these fixed ``noise`` rows.
+
+    The sampler of ``quality.ScoreHistory`` for a GAN: every score is taken on the same codings (and
+    the same ``labels``, for a conditional generator), so scores differ only because the generator did.
+
+    >>> g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="tanh")])
+    >>> noise_sampler(g, np.zeros((10, 2)))(3).shape
+    (3, 4)
+    """
+    noise = np.asarray(noise, dtype="float32")
+    labels = None if labels is None else np.asarray(labels, dtype="int32")
+    if labels is not None and len(labels) != len(noise):
+        raise ValueError(f"labels ({len(labels)}) and noise ({len(noise)}) must have one row per sample.")
+
+    def sample(n: int) -> np.ndarray:
+        if not 0 < n <= len(noise):
+            raise ValueError(f"asked for {n} samples from {len(noise)} fixed noise rows: pass more noise.")
+        return generate(generator, noise[:n], None if labels is None else labels[:n])
+
+    return sample
+
+
 def generate(generator: keras.Model, noise: Any, labels: Any = None, *, batch_size: int = 500) -> np.ndarray:
     """Images in [0, 1] generated from ``noise`` (and ``labels`` for a conditional generator).
 
@@ -401,7 +424,7 @@ def generate(generator: keras.Model, noise: Any, labels: Any = None, *, batch_si
     """
     noise = np.asarray(noise, dtype="float32")
     inputs = noise if labels is None else [noise, np.asarray(labels, dtype="int32")]
-    return to_unit(generator.predict(inputs, batch_size=batch_size, verbose=0))
+    return _to_unit(generator.predict(inputs, batch_size=batch_size, verbose=0))
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -435,33 +458,3 @@ class FixedNoiseSamples(keras.callbacks.Callback):
         self.epochs_seen += 1
         if self.epochs_seen % self.every == 0:
             self.snapshots[self.epochs_seen] = generate(self._generator(), self.noise, self.labels)
-
-
-class GeneratorScore(keras.callbacks.Callback):
-    """Score the generator's images from fixed noise with ``score_fn`` every ``every`` epochs.
-
-    ``score_fn`` takes images in [0, 1] and returns anything (e.g. ``scorer.score``); results go to
-    ``self.scores`` as ``(epoch, result)`` pairs, epoch 0 being the untrained generator.
-    """
-
-    def __init__(self, score_fn: Callable[[np.ndarray], Any], noise: Any, labels: Any = None,
-                 every: int = 1) -> None:
-        super().__init__()
-        if every < 1:
-            raise ValueError(f"every must be ≥ 1, got {every}.")
-        self.score_fn, self.noise, self.labels, self.every = score_fn, np.asarray(noise, "float32"), labels, every
-        self.epochs_seen = 0
-        self.scores: list[tuple[int, Any]] = []
-
-    def _score(self, epoch: int) -> None:
-        generator = getattr(self.model, "generator", self.model)
-        self.scores.append((epoch, self.score_fn(generate(generator, self.noise, self.labels))))
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        if not self.scores:
-            self._score(0)
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.epochs_seen += 1
-        if self.epochs_seen % self.every == 0:
-            self._score(self.epochs_seen)

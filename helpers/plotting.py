@@ -9,7 +9,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-STYLE: dict[str, Any] = {
+_STYLE: dict[str, Any] = {
     "figure.figsize": (8, 4),
     "figure.dpi": 100,
     "savefig.dpi": 110,
@@ -28,7 +28,7 @@ STYLE: dict[str, Any] = {
 
 def set_style() -> None:
     """Apply the course's plot style (readable on a projector) to matplotlib."""
-    mpl.rcParams.update(STYLE)
+    mpl.rcParams.update(_STYLE)
 
 
 def _history_dict(history: Any) -> Mapping[str, Sequence[float]]:

@@ -34,28 +34,25 @@ __all__ = [
     "QualityScorer",
     "ScoreHistory",
     "Score",
-    "build_classifier",
     "class_coverage",
-    "frechet_distance",
     "load_scorer",
-    "check_images",
 ]
 
 N_CLASSES = 10
-FEATURE_LAYER = "features"
-MIN_TEST_ACCURACY = 0.90
+_FEATURE_LAYER = "features"
+_MIN_TEST_ACCURACY = 0.90
 _RANGE_TOLERANCE = 1e-3
 
 
 # --------------------------------------------------------------------------- pure functions
 
 
-def check_images(images: Any, what: str = "images") -> np.ndarray:
+def _check_images(images: Any, what: str = "images") -> np.ndarray:
     """Return ``images`` as float32 ``(n, 28, 28, 1)`` in [0, 1], or raise a ValueError saying what to do.
 
     Accepts ``(n, 28, 28)``, ``(n, 28, 28, 1)`` or flattened ``(n, 784)`` arrays of floats in [0, 1].
 
-    >>> check_images(np.zeros((2, 28, 28))).shape
+    >>> _check_images(np.zeros((2, 28, 28))).shape
     (2, 28, 28, 1)
     """
     array = np.asarray(images)
@@ -108,13 +105,13 @@ def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
 
 
-def frechet_from_stats(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
+def _frechet_from_stats(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
     """Fréchet distance between N(mu1, cov1) and N(mu2, cov2).
 
     ``|mu1 - mu2|² + tr(cov1 + cov2 - 2 (cov1^½ cov2 cov1^½)^½)``, computed with symmetric
     eigendecompositions (no complex square roots), in float64.
 
-    >>> frechet_from_stats(np.zeros(2), np.eye(2), np.ones(2), np.eye(2))
+    >>> _frechet_from_stats(np.zeros(2), np.eye(2), np.ones(2), np.eye(2))
     2.0
     """
     root1 = _sqrt_psd(cov1)
@@ -122,26 +119,6 @@ def frechet_from_stats(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2:
     trace_sqrt = float(np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum())
     value = float(np.sum((mu1 - mu2) ** 2) + np.trace(cov1) + np.trace(cov2) - 2 * trace_sqrt)
     return max(value, 0.0)
-
-
-def frechet_distance(features_a: Any, features_b: Any) -> float:
-    """Fréchet distance between the Gaussians fitted to two sets of feature vectors ``(n, d)``.
-
-    Symmetric, zero for identical sets, and grows with the distance between the means and the
-    mismatch of the covariances. Each set needs more samples than dimensions.
-
-    >>> rng = np.random.default_rng(0)
-    >>> a = rng.normal(size=(500, 3))
-    >>> round(frechet_distance(a, a), 6)
-    0.0
-    >>> round(frechet_distance(a, a + 1.0), 3)
-    3.0
-    """
-    a = _check_features(features_a, "first feature set")
-    b = _check_features(features_b, "second feature set")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"feature sets differ in dimension: {a.shape[1]} vs {b.shape[1]}.")
-    return frechet_from_stats(*_gaussian(a), *_gaussian(b))
 
 
 @dataclass(frozen=True)
@@ -185,7 +162,7 @@ def class_coverage(predicted: Any, n_classes: int = N_CLASSES, min_share: float 
 # --------------------------------------------------------------------------- the classifier
 
 
-def build_classifier(seed: int = 0, steps: int = 5 * 469) -> Any:
+def _build_classifier(seed: int = 0, steps: int = 5 * 469) -> Any:
     """The small CNN whose penultimate layer (named ``"features"``, 128 ReLU units) gives the features.
 
     ``steps`` is the number of training steps the cosine learning-rate decay spans (5 epochs of 128).
@@ -199,7 +176,7 @@ def build_classifier(seed: int = 0, steps: int = 5 * 469) -> Any:
     x = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", kernel_initializer=init)(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(0.3, seed=seed)(x)
-    features = layers.Dense(128, activation="relu", name=FEATURE_LAYER, kernel_initializer=init)(x)
+    features = layers.Dense(128, activation="relu", name=_FEATURE_LAYER, kernel_initializer=init)(x)
     x = layers.Dropout(0.3, seed=seed)(features)
     outputs = layers.Dense(N_CLASSES, activation="softmax", name="class", kernel_initializer=init)(x)
     model = keras.Model(inputs, outputs, name="quality_classifier")
@@ -263,11 +240,11 @@ class QualityScorer:
 
     def __post_init__(self) -> None:
         self._feature_model = keras.Model(self.classifier.inputs,
-                                          [self.classifier.get_layer(FEATURE_LAYER).output,
+                                          [self.classifier.get_layer(_FEATURE_LAYER).output,
                                            self.classifier.outputs[0]])
 
     def _run(self, images: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
-        x = check_images(images, what)
+        x = _check_images(images, what)
         features, probs = self._feature_model.predict(x, batch_size=500, verbose=0)
         return np.asarray(features, np.float64), np.asarray(probs)
 
@@ -290,7 +267,7 @@ class QualityScorer:
         features, probs = self._run(images, "generated images")
         _check_features(features, f"{len(features)} images")
         mu, cov = _gaussian(features)
-        fid = frechet_from_stats(mu, cov, *self.reference())
+        fid = _frechet_from_stats(mu, cov, *self.reference())
         return Score(fid, class_coverage(probs.argmax(axis=1)), len(features))
 
     def baselines(self, n: int, draws: int = 5) -> Baselines:
@@ -320,7 +297,7 @@ def _cache_path(cache_dir: str | Path | None) -> Path:
 
     from helpers import data
 
-    folder = data.fetch("fashion_mnist", "t10k-labels-idx1-ubyte.gz", cache_dir=cache_dir).parent
+    folder = data._fetch("fashion_mnist", "t10k-labels-idx1-ubyte.gz", cache_dir=cache_dir).parent
     return folder / f"quality-classifier-keras{keras.__version__}.keras"
 
 
@@ -349,28 +326,32 @@ def load_scorer(*, cache_dir: str | Path | None = None, epochs: int = 5, seed: i
             log(f"Could not load the cached quality classifier ({exc.__class__.__name__}); training it again.")
     if model is None:
         keras.utils.set_random_seed(seed)
-        model = build_classifier(seed, steps=epochs * -(-len(x_train) // 128))
+        model = _build_classifier(seed, steps=epochs * -(-len(x_train) // 128))
         model.fit(x_train, y_train, epochs=epochs, batch_size=128, verbose=0)
         save_model_atomically(model, path)
         how = f"trained for {epochs} epochs and cached"
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     log(f"Quality classifier {how}: test accuracy {accuracy:.3f}")
-    if accuracy < MIN_TEST_ACCURACY:
+    if accuracy < _MIN_TEST_ACCURACY:
         raise RuntimeError(
-            f"The quality classifier reaches only {accuracy:.3f} test accuracy (< {MIN_TEST_ACCURACY}); "
+            f"The quality classifier reaches only {accuracy:.3f} test accuracy (< {_MIN_TEST_ACCURACY}); "
             f"delete {path.name} from the cache (or call load_scorer(retrain=True, epochs=...)) to train it again.")
     return QualityScorer(model, x_test[..., 0], x_train[..., 0], float(accuracy), seed)
 
 
 class ScoreHistory(keras.callbacks.Callback):
-    """A callback that scores ``sample(n)`` after every ``every`` epochs (and before training).
+    """A callback that scores ``sample(n)`` before training and after every ``every`` epochs.
 
-    ``sample`` is any function returning ``n`` images in [0, 1] (decode prior samples, run a generator on
-    fixed noise, ...). The scores are kept in ``epochs``, ``fids`` and ``coverage``, ready for
-    ``plotting.plot_scores``; epoch 0 is the untrained model.
+    ``sample`` is any function returning ``n`` images in [0, 1]: decode the same prior codings (a VAE),
+    run a generator on the same noise (``gan.noise_sampler``), ... Each ``Score`` goes to ``scores``
+    and its epoch to ``epochs``; epoch 0 is the untrained model, and the count goes on across several
+    ``fit()`` calls. ``fids`` and ``coverage`` are ready for ``plotting.plot_scores``; ``by_epoch``
+    pairs each epoch with its score. The last epoch of a ``fit()`` is always scored.
 
     >>> history = ScoreHistory(scorer, lambda n: decoder.predict(prior(n)), n=1000)   # doctest: +SKIP
     >>> model.fit(x, epochs=10, callbacks=[history])                                  # doctest: +SKIP
+    >>> history.fids[-1] < history.fids[0]                                            # doctest: +SKIP
+    True
     """
 
     def __init__(self, scorer: QualityScorer, sample: Callable[[int], Any], n: int, every: int = 1,
@@ -382,20 +363,33 @@ class ScoreHistory(keras.callbacks.Callback):
             raise ValueError(f"every must be a positive int, got {every!r}.")
         self.scorer, self.sample, self.n, self.every, self.log = scorer, sample, n, every, log
         self.epochs: list[int] = []
-        self.fids: list[float] = []
-        self.coverage: list[int] = []
+        self.scores: list[Score] = []
+        self._seen = 0
+
+    @property
+    def fids(self) -> list[float]:
+        """The Fréchet distance of every scored epoch."""
+        return [score.fid for score in self.scores]
+
+    @property
+    def coverage(self) -> list[int]:
+        """The number of covered classes of every scored epoch."""
+        return [score.coverage.covered for score in self.scores]
+
+    @property
+    def by_epoch(self) -> list[tuple[int, Score]]:
+        """``(epoch, score)`` pairs, in order."""
+        return list(zip(self.epochs, self.scores))
 
     def _measure(self, epoch: int) -> None:
         result = self.scorer.score(self.sample(self.n))
         self.epochs.append(epoch)
-        self.fids.append(result.fid)
-        self.coverage.append(result.coverage.covered)
+        self.scores.append(result)
         if self.log is not None:
             self.log(f"epoch {epoch}: {result}")
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if not self.epochs:  # the untrained model, once (fit() may be called again to continue)
-            self._seen = 0
             self._measure(0)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

@@ -10,7 +10,7 @@ import keras
 _SHAPE_KEYS = ("batch_shape", "batch_input_shape", "build_input_shape", "input_shape")
 
 
-def stateful_layers(model: Any) -> list[Any]:
+def _stateful_layers(model: Any) -> list[Any]:
     """Return the model's recurrent layers that keep state between batches (``stateful=True``)."""
     return [layer for layer in _walk(model) if getattr(layer, "stateful", False)]
 
@@ -31,7 +31,7 @@ def reset_rnn_states(model: Any) -> int:
 
     Keras 3 models have no ``reset_states()`` (keras-team/keras#20327): each layer is reset.
     """
-    layers = stateful_layers(model)
+    layers = _stateful_layers(model)
     for layer in layers:
         layer.reset_state()
     return len(layers)

@@ -1,40 +1,43 @@
-"""Run profiles, seeding, device reports, distribution strategies and recorded metrics.
+"""The environment a notebook runs in: run profile, seeding, versions and devices, warning filters.
 
 Everything a notebook needs to know about *where* and *how big* it runs lives here, so the
 notebooks themselves never branch on the machine or the profile outside their parameters cell.
+What a notebook writes (work folders, recorded metrics, atomic writes) is in ``helpers.files``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import random
 import sys
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+
+from helpers import files
 
 PROFILES: tuple[str, ...] = ("smoke", "demo", "full")
 """Run profiles: ``smoke`` (CI, seconds of training on real data subsets), ``demo`` (a CPU or a
 live class: minutes, real quality), ``full`` (a GPU: textbook scale)."""
 
 PROFILE_ENV = "COURSE_PROFILE"
-METRICS_ENV = "COURSE_METRICS_FILE"
-WORK_DIR_ENV = "COURSE_WORK_DIR"
 
 T = TypeVar("T")
 
 _TRUTHY = {"1", "true", "yes", "on"}
 
 
-def _gpu_present() -> bool:
-    import tensorflow as tf
+def _env_flag(name: str) -> bool:
+    """True when the environment variable ``name`` is set to 1, true, yes or on (any case).
 
-    return bool(tf.config.list_physical_devices("GPU"))
+    Package-internal (``helpers.encoders`` reads ``$COURSE_OFFLINE`` and ``$CI`` with it).
+
+    >>> _env_flag("COURSE_SURELY_UNSET_VARIABLE")
+    False
+    """
+    return os.environ.get(name, "").strip().lower() in _TRUTHY
 
 
 def get_profile(name: str | None = None) -> str:
@@ -56,7 +59,7 @@ def get_profile(name: str | None = None) -> str:
                 f"(for example: export {PROFILE_ENV}=demo)."
             )
         return chosen
-    if os.environ.get("CI", "").strip().lower() in _TRUTHY:
+    if _env_flag("CI"):
         return "smoke"
     return "demo"  # also on a GPU: full stays opt-in (its time is only estimated)
 
@@ -122,104 +125,9 @@ def device_report() -> str:
     return "\n".join(lines)
 
 
-def pick_strategy() -> Any:
-    """Return the best ``tf.distribute`` strategy for this machine.
-
-    A TPU gives a ``TPUStrategy``; several GPUs (or several logical CPU devices, which is how the
-    multi-device path is tested on a laptop) give a ``MirroredStrategy``; otherwise the default
-    (single-device) strategy. Build and compile models inside ``with strategy.scope():``.
-    """
-    import tensorflow as tf
-
-    try:
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
-    except (ValueError, RuntimeError, tf.errors.NotFoundError):
-        pass  # no TPU here
-    gpus = tf.config.list_logical_devices("GPU")
-    if len(gpus) > 1:
-        return tf.distribute.MirroredStrategy([d.name for d in gpus])
-    cpus = tf.config.list_logical_devices("CPU")
-    if not gpus and len(cpus) > 1:
-        return tf.distribute.MirroredStrategy([d.name for d in cpus])
-    return tf.distribute.get_strategy()
-
-
-def work_dir(*parts: str) -> Path:
-    """Return (and create) a folder for a notebook's checkpoints and figures.
-
-    ``$COURSE_WORK_DIR`` if set, else ``outputs/`` next to the running notebook (git-ignored).
-
-    >>> work_dir("char_rnn").name
-    'char_rnn'
-    """
-    root = Path(os.environ.get(WORK_DIR_ENV) or "outputs")
-    path = root.joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-_recorded: dict[str, Any] = {}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if hasattr(value, "numpy"):
-        return _plain(value.numpy())
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        return value.item()
-    return value
-
-
-def record(name: str, value: Any) -> Any:
-    """Record a key metric of the notebook (accuracy, BLEU, ...) for the run report.
-
-    The run script sets ``$COURSE_METRICS_FILE``; the value is merged into that JSON file
-    atomically. Without the variable the value is only kept in memory (see ``recorded()``).
-    Returns the value, so ``record("acc", acc)`` can be used inline.
-
-    >>> record("answer", 42)
-    42
-    """
-    if not name or not isinstance(name, str):
-        raise ValueError("record() needs a non-empty metric name.")
-    value = _plain(value)
-    json.dumps(value)  # fail here, clearly, for values a report cannot hold
-    _recorded[name] = value
-    target = os.environ.get(METRICS_ENV)
-    if target:
-        path = Path(target)
-        data = json.loads(path.read_text()) if path.exists() else {}
-        data[name] = value
-        atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True))
-    return value
-
-
-def recorded() -> dict[str, Any]:
-    """Return a copy of the metrics recorded so far in this process."""
-    return dict(_recorded)
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename).
-
-    An existing file keeps its permissions; a new one gets 0644 (``mkstemp`` alone would make it 0600).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+# TODO(issue 12): drop once 03/04 use helpers.files
+work_dir = files.work_dir
+record = files.record
 
 
 KNOWN_WARNINGS: tuple[str, ...] = (
@@ -241,7 +149,7 @@ def silence_known_warnings() -> None:
         warnings.filterwarnings("ignore", message=pattern)
 
 
-def in_colab() -> bool:
+def _in_colab() -> bool:
     """True when running inside Google Colab."""
     return "google.colab" in sys.modules
 
@@ -320,10 +228,10 @@ def check_versions(tested: dict[str, tuple[str, str]] | None = None) -> str:
     return f"{line} (tested)"
 
 
-def setup_line(profile: str | None = None, tested: dict[str, tuple[str, str]] | None = None) -> str:
+def _setup_line(profile: str | None = None, tested: dict[str, tuple[str, str]] | None = None) -> str:
     """The one line a notebook's setup prints: Python, TensorFlow/Keras (tested?), devices, profile.
 
-    >>> "profile smoke" in setup_line("smoke")
+    >>> "profile smoke" in _setup_line("smoke")
     True
     """
     import tensorflow as tf
@@ -331,7 +239,7 @@ def setup_line(profile: str | None = None, tested: dict[str, tuple[str, str]] | 
     profile = get_profile(profile)
     gpus = tf.config.list_physical_devices("GPU")
     devices = f"{len(gpus)} GPU" + ("s" if len(gpus) > 1 else "") if gpus else "no GPU"
-    where = " in Colab" if in_colab() else ""
+    where = " in Colab" if _in_colab() else ""
     return (f"Python {platform.python_version()}, {check_versions(tested)} | "
             f"{os.cpu_count()} CPU cores, {devices}{where} | profile {profile} (set {PROFILE_ENV} to change)")
 
@@ -342,7 +250,7 @@ def setup_notebook(profile: str | None = None, *, tested: dict[str, tuple[str, s
 
     Applies the course's plot style, hides the known, useless Keras warnings
     (``silence_known_warnings``) and, with ``quiet_tensorflow``, TensorFlow's Python notices (such as
-    ``tf.function`` retracing), then prints ``setup_line()``: Python, TensorFlow and Keras versions
+    ``tf.function`` retracing), then prints ``_setup_line()``: Python, TensorFlow and Keras versions
     (a warning when they are outside ``TESTED_VERSIONS``), CPU cores and GPUs, and the run profile.
 
     >>> setup_notebook("smoke")  # doctest: +ELLIPSIS
@@ -350,7 +258,7 @@ def setup_notebook(profile: str | None = None, *, tested: dict[str, tuple[str, s
     """
     from helpers import plotting
 
-    line = setup_line(profile, tested)  # validates the profile before changing anything
+    line = _setup_line(profile, tested)  # validates the profile before changing anything
     plotting.set_style()
     silence_known_warnings()
     if quiet_tensorflow:

@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from helpers.files import atomic_write_text  # noqa: E402  (standard library only; the one atomic write)
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # Keras `verbose=2` lines: "118/118 - 25s - 216ms/step - accuracy: ..." -> "118/118 - accuracy: ..."
 KERAS_TIMING = re.compile(r" - \d+(?:\.\d+)?(?:s|ms|us)(?:/step)?(?= - |$)", re.MULTILINE)
@@ -106,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         text = json.dumps(normalize(nb), indent=1, ensure_ascii=False) + "\n"
         if text != path.read_text(encoding="utf-8"):
-            tmp = path.with_suffix(".ipynb.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            atomic_write_text(path, text)
             print(f"normalized {path.name}")
     return status
 

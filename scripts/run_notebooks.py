@@ -6,7 +6,7 @@
 
 Each notebook runs in its own kernel (papermill) with a progress bar over its cells. Executed
 copies go to build/<profile>/, with report.md and report.json holding each notebook's wall time,
-status and the key metrics it recorded through helpers.runtime.record().
+status and the key metrics it recorded through helpers.files.record().
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
 
 from normalize_notebooks import normalize  # noqa: E402
+
+from helpers import files  # noqa: E402  (standard library only; every file here is written atomically)
 
 
 def _select(names: list[str]) -> list[Path]:
@@ -45,7 +48,7 @@ def run_one(path: Path, out_dir: Path, profile: str, store: bool) -> dict:
     metrics_path = out_dir / f"{path.stem}.metrics.json"
     metrics_path.unlink(missing_ok=True)
     os.environ["COURSE_PROFILE"] = profile
-    os.environ["COURSE_METRICS_FILE"] = str(metrics_path)
+    os.environ[files.METRICS_ENV] = str(metrics_path)
     print(f"\n=== {path.name} (profile {profile}) ===", flush=True)
     start = time.perf_counter()
     status, error, missed = "ok", "", ""
@@ -59,9 +62,9 @@ def run_one(path: Path, out_dir: Path, profile: str, store: bool) -> dict:
     if out_path.exists():
         nb = normalize(json.loads(out_path.read_text(encoding="utf-8")))
         text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-        out_path.write_text(text, encoding="utf-8")
+        files.atomic_write_text(out_path, text)
         if store and status == "ok":
-            path.write_text(text, encoding="utf-8")
+            files.atomic_write_text(path, text)  # a crash never leaves a half-written notebook
             print(f"stored the outputs in notebooks/{path.name}")
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     print(f"{path.name}: {status} in {seconds / 60:.1f} min; metrics: {metrics}", flush=True)
@@ -86,7 +89,7 @@ def missed_threshold(exc: BaseException) -> str:
 
 
 def write_report(results: list[dict], out_dir: Path, profile: str) -> Path:
-    (out_dir / "report.json").write_text(json.dumps(results, indent=2) + "\n")
+    files.atomic_write_text(out_dir / "report.json", json.dumps(results, indent=2) + "\n")
     lines = [f"# Notebook run report (profile `{profile}`)", "",
              "| notebook | status | time | missed quality threshold | key metrics |", "|---|---|---|---|---|"]
     for r in results:
@@ -94,9 +97,7 @@ def write_report(results: list[dict], out_dir: Path, profile: str) -> Path:
         missed = r.get("missed_threshold", "").replace("|", "\\|") or "-"
         status = "**missed a threshold**" if r.get("missed_threshold") else r["status"]
         lines.append(f"| {r['notebook']} | {status} | {r['seconds'] / 60:.1f} min | {missed} | {metrics} |")
-    report = out_dir / "report.md"
-    report.write_text("\n".join(lines) + "\n")
-    return report
+    return files.atomic_write_text(out_dir / "report.md", "\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

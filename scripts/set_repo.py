@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
+
+# ``./course set-repo`` may run before the project's environment exists (with the system Python):
+# helpers/__init__.py and helpers/files.py import only the standard library, so this works anywhere.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from helpers.files import atomic_write_text  # noqa: E402  (the one atomic write)
 
 DEFAULT_REF = "main"
 
@@ -95,18 +98,6 @@ def rewrite_text(text: str, target: Target) -> tuple[str, int]:
     return INSTALL_URL.sub(install, text), changed
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def rewrite_notebook(path: Path, target: Target) -> int:
     """Rewrite the URLs in a notebook's cell sources; return how many changed (0: file untouched)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -121,7 +112,7 @@ def rewrite_notebook(path: Path, target: Target) -> int:
             changed += n
         cell["source"] = new_lines if isinstance(source, list) else new_lines[0]
     if changed:
-        _atomic_write(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        atomic_write_text(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     return changed
 
 
@@ -136,7 +127,7 @@ def set_repo(root: Path, target: Target) -> dict[str, int]:
     if readme.exists():
         text, n = rewrite_text(readme.read_text(encoding="utf-8"), target)
         if n:
-            _atomic_write(readme, text)
+            atomic_write_text(readme, text)
         report["README.md"] = n
     return report
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from helpers.runtime import atomic_write_text  # noqa: E402  (one atomic write for the whole project)
+from helpers.files import atomic_write_text  # noqa: E402  (one atomic write for the whole project)
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "build" / "slides"
 VENDOR = "_vendor"
@@ -100,7 +100,7 @@ def ensure_vendor(out: Path) -> Path:
         raise SystemExit("slides: npm is needed once, to install reveal.js into build/slides/_vendor "
                          "(install Node.js, e.g. apt-get install -y npm, then run this again).")
     vendor.mkdir(parents=True, exist_ok=True)
-    (vendor / "package.json").write_text('{"private": true}\n')
+    atomic_write_text(vendor / "package.json", '{"private": true}\n')
     print("Installing reveal.js, RequireJS, jQuery and MathJax into build/slides/_vendor (once)...",
           flush=True)
     specs = [f"{name}@{version}" for name, version in NPM_PACKAGES.items()]
@@ -109,7 +109,7 @@ def ensure_vendor(out: Path) -> Path:
     for name in NPM_PACKAGES:
         if not (modules / name).is_dir():
             raise SystemExit(f"slides: npm did not install {name} into {modules}")
-    stamp.write_text(json.dumps(NPM_PACKAGES, indent=1) + "\n")
+    atomic_write_text(stamp, json.dumps(NPM_PACKAGES, indent=1) + "\n")
     return modules
 
 

@@ -49,9 +49,13 @@ def test_parse_target_rejects_malformed_names_with_a_clear_message(text):
 
 @pytest.fixture
 def course_copy(tmp_path):
-    """A copy of the course's notebooks, README, course script and set_repo script."""
+    """A copy of the course's notebooks, README, course script and set_repo script, with only the two
+    helpers files set_repo imports (``helpers.files`` needs nothing but the standard library)."""
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "scripts").mkdir()
+    (tmp_path / "helpers").mkdir()
+    for name in ("__init__.py", "files.py"):
+        shutil.copy2(ROOT / "helpers" / name, tmp_path / "helpers" / name)
     for path in NOTEBOOKS:
         shutil.copy2(path, tmp_path / "notebooks" / path.name)
     shutil.copy2(ROOT / "README.md", tmp_path / "README.md")
@@ -88,7 +92,7 @@ def test_set_repo_rewrites_every_badge_and_install_url(course_copy):
         # nothing but the URLs changed
         strip = lambda t: set_repo.INSTALL_URL.sub("<I>", set_repo.BADGE_URL.sub(r"<B>/\g<path>", t))  # noqa: E731
         assert strip(text) == strip(before[name]), f"{name}: more than the URLs changed"
-    assert not [p for p in course_copy.rglob("*.part")], "a temporary file was left behind"
+    assert not [p for p in course_copy.rglob("*.tmp*")], "a temporary file was left behind"
 
 
 def test_set_repo_is_idempotent_and_reversible(course_copy):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from helpers import gan
+from helpers import gan, quality
 
 LATENT = 4
 
@@ -205,17 +205,46 @@ def test_conditional_gan_step():
     assert gan.generate(generator, np.zeros((3, LATENT)), [0, 1, 2]).shape == (3, 4, 4, 1)
 
 
+class _MeanPixelScorer:
+    """Stands for quality.QualityScorer: the 'Fréchet distance' is the mean pixel, and it keeps what it saw."""
+
+    def __init__(self):
+        self.seen = []
+
+    def score(self, images):
+        self.seen.append(np.array(images))
+        return quality.Score(float(np.mean(images)), quality.class_coverage([0, 1]), len(images))
+
+
 def test_fit_with_callbacks_and_the_dataset_helper():
     model = _compiled(k=2)
-    noise = np.zeros((3, LATENT), "float32")
-    samples = gan.FixedNoiseSamples(noise)
-    scores = gan.GeneratorScore(lambda images: float(images.mean()), noise)
+    noise = np.random.default_rng(0).normal(size=(130, LATENT)).astype("float32")
+    samples = gan.FixedNoiseSamples(noise[:3])
+    scorer = _MeanPixelScorer()
+    scores = quality.ScoreHistory(scorer, gan.noise_sampler(model.generator, noise), n=len(noise))
     history = model.fit(gan.gan_dataset(REAL, batch_size=2, k=2), epochs=2, verbose=0,
                         callbacks=[samples, scores])
     assert sorted(history.history) == ["d_fake", "d_loss", "d_real", "g_loss"]
     assert sorted(samples.snapshots) == [0, 1, 2] and samples.snapshots[2].shape == (3, 4, 4, 1)
-    assert [e for e, _ in scores.scores] == [0, 1, 2]
+    assert [e for e, _ in scores.by_epoch] == [0, 1, 2] and scores.epochs == [0, 1, 2]
     assert 0.0 <= samples.snapshots[0].min() and samples.snapshots[0].max() <= 1.0
+    # every score is of the generator's images of the same fixed noise, taken at that epoch
+    np.testing.assert_allclose(scorer.seen[-1], gan.generate(model.generator, noise), atol=1e-6)
+    np.testing.assert_allclose(scorer.seen[-1][:3], samples.snapshots[2], atol=1e-6)
+    assert scores.fids == [float(np.mean(images)) for images in scorer.seen]
+
+
+def test_noise_sampler_takes_the_first_rows_and_their_labels():
+    z, label = keras.Input((LATENT,)), keras.Input((), dtype="int32")
+    h = layers.Concatenate()([z, layers.Embedding(3, 2)(label)])
+    generator = keras.Model([z, label], layers.Dense(5, activation="tanh")(h))
+    noise, labels = np.random.default_rng(1).normal(size=(6, LATENT)), np.arange(6) % 3
+    sample = gan.noise_sampler(generator, noise, labels)
+    np.testing.assert_allclose(sample(4), gan.generate(generator, noise[:4], labels[:4]), atol=1e-6)
+    with pytest.raises(ValueError, match="pass more noise"):
+        sample(7)
+    with pytest.raises(ValueError, match="one row per sample"):
+        gan.noise_sampler(generator, noise, labels[:5])
 
 
 def test_minibatch_stddev_layer_and_round_trip(tmp_path):
@@ -250,4 +279,4 @@ def test_bad_arguments_are_refused():
 
 
 def test_to_unit_maps_tanh_range():
-    np.testing.assert_allclose(gan.to_unit(np.array([-1.0, 0.0, 1.0, 1.5])), [0.0, 0.5, 1.0, 1.0])
+    np.testing.assert_allclose(gan._to_unit(np.array([-1.0, 0.0, 1.0, 1.5])), [0.0, 0.5, 1.0, 1.0])

@@ -102,7 +102,7 @@ QUOTED_NUMBERS: dict[str, set[str]] = {
     "01_char_rnn": {"1.5"},  # the usual loss for this corpus, in nats (nanoGPT shakespeare_char: val loss 1.47)
     "02_imdb_sentiment": {"90%", "3.4"},  # the lecture's USE accuracy; the offline encoder's weights (M)
     "05_autoencoders": {"3.14", "3.13"},  # Keras versions
-    "06_vae": {"0.90"},  # the quality classifier's required test accuracy (helpers.quality.MIN_TEST_ACCURACY)
+    "06_vae": {"0.90"},  # the quality classifier's required test accuracy (helpers.quality._MIN_TEST_ACCURACY)
 }
 
 _MEASURED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)?\s?×(?!\s?\d)|\d+(?:,\d{3})*\.\d+)")  # not 28×28

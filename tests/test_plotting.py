@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from helpers.plotting import STYLE, image_grid, plot_history, set_style  # noqa: E402
+from helpers.plotting import _STYLE, image_grid, plot_history, set_style  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -172,7 +172,7 @@ def test_set_style_applies_rc_params():
     mpl.rcdefaults()
     assert mpl.rcParams["axes.grid"] is False
     set_style()
-    for key, value in STYLE.items():
+    for key, value in _STYLE.items():
         got = mpl.rcParams[key]
         if isinstance(value, tuple):
             assert tuple(got) == value, key
@@ -267,3 +267,33 @@ def test_reconstructions_rejects_missing_rows_shapes_and_short_rows():
         reconstructions(x, x[:2])
     with pytest.raises(ValueError, match="no images"):
         reconstructions(np.zeros((0, 4, 4)), x)
+
+
+# --------------------------------------------------------------------------- plot_scores
+
+from helpers.plotting import plot_scores  # noqa: E402
+
+
+def test_plot_scores_draws_each_curve_and_the_floor_and_ceiling_lines():
+    curves = {"VAE": ([0, 1, 2], [90.0, 30.0, 12.0]), "GAN": ([0, 2], [80.0, 8.0])}
+    fig = plot_scores(curves, floor=1.5, ceiling=100.0, n=1_000, title="scores")
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for label, (epochs, scores) in curves.items():
+        assert list(lines[label].get_xdata()) == epochs and list(lines[label].get_ydata()) == scores
+    assert to_hex(lines["VAE"].get_color()) != to_hex(lines["GAN"].get_color())
+    ceiling = lines["ceiling (trivial generator) 100.0"]
+    floor = lines["floor (real vs real) 1.50"]
+    assert list(ceiling.get_ydata()) == [100.0, 100.0] and list(floor.get_ydata()) == [1.5, 1.5]
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "Fréchet distance (1,000 samples)"
+    assert ax.get_title() == "scores"
+
+
+@pytest.mark.parametrize("curves, kwargs, match", [
+    ({}, dict(floor=1.0, ceiling=2.0), "at least one curve"),
+    ({"a": ([0], [1.0])}, dict(floor=2.0, ceiling=1.0), "floor < ceiling"),
+    ({"a": ([0, 1], [1.0])}, dict(floor=1.0, ceiling=2.0), "2 epochs but 1 scores"),
+])
+def test_plot_scores_rejects_bad_input(curves, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_scores(curves, n=10, **kwargs)

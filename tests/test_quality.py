@@ -14,13 +14,19 @@ from helpers import data, quality
 # --------------------------------------------------------------------------- Fréchet distance
 
 
+def _frechet(a, b):
+    """The Fréchet distance between two feature sets, as QualityScorer.score computes it."""
+    return quality._frechet_from_stats(*quality._gaussian(quality._check_features(a, "first")),
+                                       *quality._gaussian(quality._check_features(b, "second")))
+
+
 def test_frechet_distance_is_zero_for_identical_sets_and_symmetric():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(400, 8))
     b = rng.normal(loc=0.5, scale=2.0, size=(300, 8))
-    assert quality.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
-    assert quality.frechet_distance(a, b) == pytest.approx(quality.frechet_distance(b, a), rel=1e-9)
-    assert quality.frechet_distance(a, b) > 1.0
+    assert _frechet(a, a) == pytest.approx(0.0, abs=1e-8)
+    assert _frechet(a, b) == pytest.approx(_frechet(b, a), rel=1e-9)
+    assert _frechet(a, b) > 1.0
 
 
 def test_frechet_distance_matches_the_closed_form_for_gaussians():
@@ -28,33 +34,32 @@ def test_frechet_distance_matches_the_closed_form_for_gaussians():
     mu1, cov1 = np.zeros(3), np.eye(3)
     mu2, cov2 = np.array([1.0, 2.0, 0.0]), 4.0 * np.eye(3)
     expected = 5.0 + 3 * (1 + 4 - 2 * 2)
-    assert quality.frechet_from_stats(mu1, cov1, mu2, cov2) == pytest.approx(expected)
+    assert quality._frechet_from_stats(mu1, cov1, mu2, cov2) == pytest.approx(expected)
     # Non-commuting covariances: compare with the eigenvalue definition of tr((C1 C2)^½).
     rng = np.random.default_rng(1)
     m1, m2 = rng.normal(size=(4, 4)), rng.normal(size=(4, 4))
     c1, c2 = m1 @ m1.T + np.eye(4), m2 @ m2.T + np.eye(4)
     trace_sqrt = np.sqrt(np.linalg.eigvals(c1 @ c2).real).sum()
-    assert quality.frechet_from_stats(np.zeros(4), c1, np.zeros(4), c2) == pytest.approx(
+    assert quality._frechet_from_stats(np.zeros(4), c1, np.zeros(4), c2) == pytest.approx(
         np.trace(c1) + np.trace(c2) - 2 * trace_sqrt, rel=1e-9)
 
 
 def test_frechet_distance_grows_with_the_shift():
     rng = np.random.default_rng(2)
     a = rng.normal(size=(1000, 4))
-    distances = [quality.frechet_distance(a, a + shift) for shift in (0.1, 0.5, 1.0)]
+    distances = [_frechet(a, a + shift) for shift in (0.1, 0.5, 1.0)]
     assert distances == sorted(distances)
     assert distances[-1] == pytest.approx(4.0, rel=1e-6)
 
 
 @pytest.mark.parametrize("a, b, message", [
     (np.zeros((10, 20)), np.zeros((100, 20)), "more samples than dimensions"),
-    (np.zeros((100, 4)), np.zeros((100, 5)), "differ in dimension"),
     (np.full((100, 4), np.nan), np.zeros((100, 4)), "NaN"),
     (np.zeros(100), np.zeros(100), "2-D"),
 ])
 def test_frechet_distance_rejects_bad_feature_sets(a, b, message):
     with pytest.raises(ValueError, match=message):
-        quality.frechet_distance(a, b)
+        _frechet(a, b)
 
 
 # --------------------------------------------------------------------------- coverage and checks
@@ -89,13 +94,13 @@ def test_class_coverage_rejects_bad_labels(labels):
 ])
 def test_check_images_says_what_to_do(images, message):
     with pytest.raises(ValueError, match=message):
-        quality.check_images(images)
+        quality._check_images(images)
 
 
 def test_check_images_accepts_the_three_layouts():
     flat = np.random.default_rng(0).uniform(size=(3, 784))
     for layout in (flat, flat.reshape(3, 28, 28), flat.reshape(3, 28, 28, 1)):
-        out = quality.check_images(layout)
+        out = quality._check_images(layout)
         assert out.shape == (3, 28, 28, 1) and out.dtype == np.float32
         np.testing.assert_allclose(out.reshape(3, -1), flat, rtol=1e-6)
 
@@ -114,7 +119,7 @@ def scorer(fashion):
     """A scorer built on a quickly trained classifier (the real one is trained by load_scorer)."""
     x_train, y_train, x_test, _ = fashion
     keras.utils.set_random_seed(0)
-    model = quality.build_classifier(seed=0, steps=8000 // 128)
+    model = quality._build_classifier(seed=0, steps=8000 // 128)
     model.fit(x_train[:8000, ..., None], y_train[:8000], epochs=1, batch_size=128, verbose=0)
     return quality.QualityScorer(model, x_test[:3000], x_train[:10000], test_accuracy=0.0, seed=0)
 
@@ -161,20 +166,21 @@ def test_predicted_classes_match_the_classifier(scorer, fashion):
     assert np.mean(predicted == y_test[:500]) > 0.6  # one epoch on 8,000 images already does this
 
 
+@pytest.mark.slow  # over 10 s on 2 cores: trains a classifier
 def test_load_scorer_caches_the_classifier_and_refuses_a_weak_one(tmp_path, monkeypatch):
     """Trains (a deliberately tiny stand-in), caches it, loads it back; a weak classifier is refused."""
     def tiny(seed=0, steps=1):
         inputs = keras.Input((28, 28, 1))
         x = keras.layers.Flatten()(inputs)
-        x = keras.layers.Dense(130, activation="relu", name=quality.FEATURE_LAYER)(x)
+        x = keras.layers.Dense(130, activation="relu", name=quality._FEATURE_LAYER)(x)
         model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
 
-    monkeypatch.setattr(quality, "build_classifier", tiny)
+    monkeypatch.setattr(quality, "_build_classifier", tiny)
     monkeypatch.setenv(data.MIRROR_ENV, str(_mirror()))
     logs: list[str] = []
-    monkeypatch.setattr(quality, "MIN_TEST_ACCURACY", 0.5)
+    monkeypatch.setattr(quality, "_MIN_TEST_ACCURACY", 0.5)
     first = quality.load_scorer(cache_dir=tmp_path, epochs=1, log=logs.append)
     assert "trained for 1 epochs and cached" in logs[-1] and first.test_accuracy > 0.5
     cached = list(tmp_path.rglob("quality-classifier-*.keras"))
@@ -185,7 +191,7 @@ def test_load_scorer_caches_the_classifier_and_refuses_a_weak_one(tmp_path, monk
     cached[0].write_bytes(b"not a keras file")
     quality.load_scorer(cache_dir=tmp_path, epochs=1, log=logs.append)
     assert "training it again" in logs[-2] and "trained" in logs[-1]
-    monkeypatch.setattr(quality, "MIN_TEST_ACCURACY", 0.999)
+    monkeypatch.setattr(quality, "_MIN_TEST_ACCURACY", 0.999)
     with pytest.raises(RuntimeError, match="retrain=True"):
         quality.load_scorer(cache_dir=tmp_path, log=logs.append)
 
@@ -195,3 +201,45 @@ def _mirror():
     from pathlib import Path
 
     return Path(os.environ.get(data.MIRROR_ENV) or Path(__file__).resolve().parents[2] / "shared" / "data")
+
+
+# --------------------------------------------------------------------------- ScoreHistory
+
+
+class _FakeScorer:
+    """Stands for QualityScorer: the 'Fréchet distance' is the mean pixel of the images it is given."""
+
+    def score(self, images):
+        return quality.Score(float(np.mean(images)), quality.class_coverage([0, 1, 1]), len(images))
+
+
+def _tiny_fit(callback, epochs):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=epochs, verbose=0, callbacks=[callback])
+
+
+def test_score_history_scores_before_training_every_k_epochs_and_at_the_end():
+    calls = []
+
+    def sample(n):
+        calls.append(n)
+        return np.full((n, 28, 28), len(calls) / 10)  # a different image set at every call
+
+    lines = []
+    history = quality.ScoreHistory(_FakeScorer(), sample, n=200, every=2, log=lines.append)
+    _tiny_fit(history, epochs=5)
+    assert history.epochs == [0, 2, 4, 5] and calls == [200] * 4  # 5: the last epoch of the fit
+    np.testing.assert_allclose(history.fids, [0.1, 0.2, 0.3, 0.4])
+    assert history.coverage == [2] * 4 and [e for e, _ in history.by_epoch] == history.epochs
+    assert lines[0].startswith("epoch 0: Fréchet distance 0.10, 2/10 classes")
+    _tiny_fit(history, epochs=2)  # a second fit goes on counting and does not score epoch 0 again
+    assert history.epochs == [0, 2, 4, 5, 6, 7]
+
+
+@pytest.mark.parametrize("kwargs, message", [({"n": 100}, "above the feature dimension"),
+                                             ({"n": 200, "every": 0}, "every must be a positive int")])
+def test_score_history_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        quality.ScoreHistory(_FakeScorer(), lambda n: np.zeros((n, 28, 28)), **kwargs)

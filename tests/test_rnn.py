@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.rnn import ResetStatesCallback, reset_rnn_states, stateful_layers, stateless_twin
+from helpers.rnn import ResetStatesCallback, _stateful_layers, reset_rnn_states, stateless_twin
 
 V = 5
 BATCH = 4
@@ -55,7 +55,7 @@ def _tokens(batch, length=6, seed=0):
 
 
 def _recurrent_states(model):
-    return [np.asarray(v) for layer in stateful_layers(model)
+    return [np.asarray(v) for layer in _stateful_layers(model)
             for v in (getattr(layer, "states", None) or [])]
 
 
@@ -70,13 +70,13 @@ def _max_abs_state(model):
 def test_reset_rnn_states_counts_stateful_layers(built, name, expected):
     model = built[name]
     assert reset_rnn_states(model) == expected
-    assert [layer.stateful for layer in stateful_layers(model)] == [True] * expected
+    assert [layer.stateful for layer in _stateful_layers(model)] == [True] * expected
 
 
 def test_reset_rnn_states_on_stateless_model_is_zero():
     model = keras.Sequential([keras.Input(shape=(None,)), keras.layers.Embedding(V, 4),
                               keras.layers.GRU(4), keras.layers.Dense(V)])
-    assert stateful_layers(model) == []
+    assert _stateful_layers(model) == []
     assert reset_rnn_states(model) == 0
 
 
@@ -105,9 +105,9 @@ def test_stateless_twin_matches_stateful_model(built, name):
     assert twin is not model
     assert isinstance(twin, keras.Sequential) == isinstance(model, keras.Sequential)
     rnn_layers = [layer for layer in twin.layers if isinstance(layer, keras.layers.RNN)]
-    assert len(rnn_layers) == len(stateful_layers(model))
+    assert len(rnn_layers) == len(_stateful_layers(model))
     assert all(layer.stateful is False for layer in rnn_layers)
-    assert stateful_layers(twin) == []
+    assert _stateful_layers(twin) == []
     for a, b in zip(twin.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -149,7 +149,7 @@ def test_bidirectional_stateful_model_resets_and_twins():
     assert all(float(np.abs(np.asarray(s)).max()) == 0 for s in inner)
     expected = model.predict(x, batch_size=BATCH, verbose=0)
     twin = stateless_twin(model)
-    assert stateful_layers(twin) == []
+    assert _stateful_layers(twin) == []
     np.testing.assert_allclose(twin.predict(x[:1], verbose=0)[0], expected[0], atol=1e-6)
 
 

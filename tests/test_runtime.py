@@ -1,13 +1,9 @@
-"""Tests for helpers.runtime: profiles, seeding, strategies, recorded metrics, warnings."""
+"""Tests for helpers.runtime: profiles, seeding, device and version report, warnings, setup."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import subprocess
-import sys
-import textwrap
 import warnings
 from pathlib import Path
 
@@ -21,13 +17,19 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
-    """No profile, CI, metrics or work-dir variable leaks in from the caller's shell."""
-    for name in (runtime.PROFILE_ENV, "CI", runtime.METRICS_ENV, runtime.WORK_DIR_ENV):
+    """No profile or CI variable leaks in from the caller's shell."""
+    for name in (runtime.PROFILE_ENV, "CI"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(runtime, "_recorded", {})
 
 
 # --------------------------------------------------------------------------- get_profile
+
+
+def _fake_devices(monkeypatch, devices):
+    """Make TensorFlow's device list say what ``devices`` says (the profile must not depend on it)."""
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", devices)
 
 
 @pytest.mark.parametrize("name", ["smoke", "demo", "full"])
@@ -46,7 +48,7 @@ def test_get_profile_explicit_name_wins_over_env_and_is_normalised(monkeypatch):
                          [("demo", "demo"), ("SMOKE", "smoke"), ("  Full\t\n", "full")])
 def test_get_profile_from_env_is_case_and_whitespace_insensitive(monkeypatch, value, expected):
     monkeypatch.setenv(runtime.PROFILE_ENV, value)
-    monkeypatch.setattr(runtime, "_gpu_present", lambda: pytest.fail("GPU must not be probed"))
+    _fake_devices(monkeypatch, lambda *args, **kwargs: pytest.fail("devices must not be probed"))
     assert runtime.get_profile() == expected
 
 
@@ -75,7 +77,7 @@ def test_get_profile_unknown_name_lists_the_choices(monkeypatch, source):
 @pytest.mark.parametrize("ci", ["true", "TRUE", "1", "yes", " on "])
 def test_get_profile_ci_defaults_to_smoke(monkeypatch, ci):
     monkeypatch.setenv("CI", ci)
-    monkeypatch.setattr(runtime, "_gpu_present", lambda: True)  # CI wins even with a GPU
+    _fake_devices(monkeypatch, lambda *args, **kwargs: ["GPU:0"])  # CI wins even with a GPU
     assert runtime.get_profile() == "smoke"
 
 
@@ -89,12 +91,12 @@ def test_get_profile_blank_env_falls_back_to_default(monkeypatch):
 def test_get_profile_without_ci_or_gpu_is_demo(monkeypatch, ci):
     if ci is not None:
         monkeypatch.setenv("CI", ci)
-    monkeypatch.setattr(runtime, "_gpu_present", lambda: False)
+    _fake_devices(monkeypatch, lambda *args, **kwargs: [])
     assert runtime.get_profile() == "demo"
 
 
 def test_get_profile_with_gpu_is_demo_and_full_is_opt_in(monkeypatch):
-    monkeypatch.setattr(runtime, "_gpu_present", lambda: True)
+    _fake_devices(monkeypatch, lambda *args, **kwargs: ["GPU:0"])
     assert runtime.get_profile() == "demo"  # its time is measured; full's is only estimated
     monkeypatch.setenv(runtime.PROFILE_ENV, "full")
     assert runtime.get_profile() == "full"
@@ -202,161 +204,6 @@ def test_device_report_names_versions():
     assert f"CPU cores: {os.cpu_count()}" in report
 
 
-# --------------------------------------------------------------------------- pick_strategy
-
-_MIRRORED_SCRIPT = textwrap.dedent(
-    """
-    import tensorflow as tf
-
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
-
-    import keras
-    import numpy as np
-    from helpers import runtime
-
-    strategy = runtime.pick_strategy()
-    print("STRATEGY", type(strategy).__name__, strategy.num_replicas_in_sync)
-    with strategy.scope():
-        model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])
-        model.compile(optimizer="sgd", loss="mse")
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(16, 3)).astype("float32")
-    y = x.sum(axis=1, keepdims=True)
-    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
-    loss = history.history["loss"][0]
-    print("FIT_OK", int(np.isfinite(loss)), model.optimizer.iterations.numpy())
-    """
-)
-
-
-def test_pick_strategy_mirrors_over_two_logical_cpus():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="-1")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.run([sys.executable, "-c", _MIRRORED_SCRIPT], capture_output=True,
-                          text=True, timeout=240, env=env, cwd=REPO_ROOT)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = proc.stdout.splitlines()
-    assert "STRATEGY MirroredStrategy 2" in lines, proc.stdout
-    assert "FIT_OK 1 2" in lines, proc.stdout  # finite loss after 2 steps (16 samples / 8)
-
-
-def test_pick_strategy_single_cpu_is_one_replica():
-    import tensorflow as tf
-
-    if len(tf.config.list_logical_devices("GPU")) > 0:
-        pytest.skip("a GPU is visible")
-    strategy = runtime.pick_strategy()
-    assert strategy.num_replicas_in_sync == 1
-    assert not isinstance(strategy, tf.distribute.MirroredStrategy)
-
-
-# --------------------------------------------------------------------------- record
-
-
-def test_record_merges_into_metrics_file(monkeypatch, tmp_path):
-    import tensorflow as tf
-
-    target = tmp_path / "metrics.json"
-    target.write_text(json.dumps({"earlier": 1}))
-    monkeypatch.setenv(runtime.METRICS_ENV, str(target))
-
-    assert runtime.record("accuracy", np.float32(0.75)) == 0.75
-    assert type(runtime.record("steps", np.int64(12))) is int
-    assert runtime.record("loss", tf.constant(0.5)) == 0.5
-    assert runtime.record("scalar_array", np.array(3.0)) == 3.0
-    runtime.record("accuracy", 0.8)  # overwritten, not duplicated
-    runtime.record("notes", {"optimizer": "adam", "layers": [1, 2]})
-
-    data = json.loads(target.read_text())
-    assert data == {
-        "earlier": 1,
-        "accuracy": 0.8,
-        "steps": 12,
-        "loss": 0.5,
-        "scalar_array": 3.0,
-        "notes": {"optimizer": "adam", "layers": [1, 2]},
-    }
-    assert runtime.recorded() == {k: v for k, v in data.items() if k != "earlier"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
-
-
-def test_record_creates_missing_file_and_folder(monkeypatch, tmp_path):
-    target = tmp_path / "run" / "metrics.json"
-    monkeypatch.setenv(runtime.METRICS_ENV, str(target))
-    runtime.record("bleu", 0.25)
-    assert json.loads(target.read_text()) == {"bleu": 0.25}
-
-
-def test_record_without_file_keeps_values_in_memory(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    assert runtime.record("answer", 42) == 42
-    assert runtime.recorded() == {"answer": 42}
-    copy = runtime.recorded()
-    copy["answer"] = 0
-    assert runtime.recorded() == {"answer": 42}  # a copy is returned
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("name", ["", None, 3])
-def test_record_rejects_bad_names(name):
-    with pytest.raises(ValueError, match="metric name"):
-        runtime.record(name, 1.0)
-
-
-@pytest.mark.parametrize("value", [object(), {1, 2}, np.zeros(3)])
-def test_record_rejects_values_json_cannot_hold(monkeypatch, tmp_path, value):
-    target = tmp_path / "metrics.json"
-    monkeypatch.setenv(runtime.METRICS_ENV, str(target))
-    with pytest.raises(TypeError):
-        runtime.record("bad", value)
-    assert runtime.recorded() == {}
-    assert not target.exists()
-
-
-def test_atomic_write_text_replaces_and_leaves_no_temp_files(tmp_path):
-    path = tmp_path / "sub" / "out.txt"
-    assert runtime.atomic_write_text(path, "first") == path
-    runtime.atomic_write_text(path, "second ✓")
-    assert path.read_text(encoding="utf-8") == "second ✓"
-    assert [p.name for p in path.parent.iterdir()] == ["out.txt"]
-
-
-def test_atomic_write_text_failure_keeps_old_file(monkeypatch, tmp_path):
-    path = tmp_path / "out.txt"
-    path.write_text("good")
-
-    def broken_replace(src, dst):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(runtime.os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
-        runtime.atomic_write_text(path, "new")
-    assert path.read_text() == "good"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
-
-
-# --------------------------------------------------------------------------- work_dir
-
-
-def test_work_dir_honours_env(monkeypatch, tmp_path):
-    root = tmp_path / "work"
-    monkeypatch.setenv(runtime.WORK_DIR_ENV, str(root))
-    path = runtime.work_dir("char_rnn", "ckpt")
-    assert path == root / "char_rnn" / "ckpt"
-    assert path.is_dir()
-    assert runtime.work_dir("char_rnn", "ckpt") == path  # existing folder is fine
-
-
-def test_work_dir_defaults_to_outputs(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    path = runtime.work_dir("figs")
-    assert path == Path("outputs") / "figs"
-    assert (tmp_path / "outputs" / "figs").is_dir()
-    assert runtime.work_dir() == Path("outputs")
-
-
 # --------------------------------------------------------------------------- warnings
 
 
@@ -384,8 +231,8 @@ def test_silence_known_warnings_does_not_leak_out_of_catch_warnings():
     assert warnings.filters == before
 
 
-def test_in_colab_is_false_here():
-    assert runtime.in_colab() is False
+def test_not_in_colab_here():
+    assert runtime._in_colab() is False
 
 
 # --------------------------------------------------------------------------- check_versions / setup
@@ -478,7 +325,7 @@ def test_setup_notebook_prints_one_line_and_sets_style_and_filters(monkeypatch, 
     assert f"{os.cpu_count()} CPU cores, " + ("no GPU" if not gpus else f"{gpus} GPU") in out
     assert out.rstrip().endswith("| profile smoke (set COURSE_PROFILE to change)")
     assert caught == []  # the known warning is filtered
-    for key, value in plotting.STYLE.items():
+    for key, value in plotting._STYLE.items():
         assert mpl.rcParams[key] == mpl.rcParams.validate[key](value), key
     assert logger.level == 40  # ERROR
 
@@ -500,15 +347,3 @@ def test_setup_notebook_rejects_a_bad_profile_before_changing_anything(monkeypat
     with pytest.raises(ValueError, match="smoke, demo, full"):
         runtime.setup_notebook("turbo")
     assert mpl.rcParams["axes.grid"] is False and capsys.readouterr().out == ""
-
-
-def test_atomic_write_text_keeps_permissions_and_makes_new_files_readable(tmp_path):
-    import stat
-
-    new = runtime.atomic_write_text(tmp_path / "new.txt", "a")
-    assert stat.S_IMODE(new.stat().st_mode) == 0o644
-    existing = tmp_path / "exec.sh"
-    existing.write_text("old")
-    existing.chmod(0o755)
-    runtime.atomic_write_text(existing, "new")
-    assert existing.read_text() == "new" and stat.S_IMODE(existing.stat().st_mode) == 0o755
