@@ -140,7 +140,7 @@ def test_nested_models_round_trip_with_save_weights(tmp_path):
     np.testing.assert_array_equal(rebuilt.predict(X, verbose=0), model.predict(X, verbose=0))
 
 
-@pytest.mark.xfail(raises=ValueError, strict=False,
+@pytest.mark.xfail(raises=ValueError, strict=True,
                    reason="documented limitation: Keras 3 loses the sharing of a Dense layer "
                           "inside a nested model when it saves the configuration")
 def test_nested_models_through_a_keras_file(tmp_path):
