@@ -549,8 +549,10 @@ def load_imdb(*, mirror: PathLike | None = None, cache_dir: PathLike | None = No
     The reviews are extracted once into ``<cache>/imdb/aclImdb_extracted/``; later calls only
     read them. Order: negatives then positives, each sorted by numeric review id.
 
-    >>> imdb = load_imdb()
-    >>> len(imdb.train_texts), int(imdb.train_labels.sum())
+    Not run as a doctest (it reads 50,000 files); ``tests/test_data.py`` runs it, marked slow:
+
+    >>> imdb = load_imdb()  # doctest: +SKIP
+    >>> len(imdb.train_texts), int(imdb.train_labels.sum())  # doctest: +SKIP
     (25000, 12500)
     """
     archive = _fetch("imdb", "aclImdb_v1.tar.gz", mirror=mirror, cache_dir=cache_dir)
