@@ -1,4 +1,5 @@
-"""Translation metrics: corpus BLEU and chrF (sacrebleu), and BLEU by source-length bucket."""
+"""Translation metrics: corpus BLEU and chrF (sacrebleu, one or several references per sentence),
+and BLEU by source-length bucket."""
 
 from __future__ import annotations
 
@@ -6,36 +7,61 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def _check(hypotheses: Any, references: Any) -> tuple[list[str], list[str]]:
+References = Sequence[str] | Sequence[Sequence[str]]
+
+
+def _check(hypotheses: Any, references: Any) -> tuple[list[str], list[list[str]]]:
+    """Validate the inputs; return the hypotheses and, per sentence, its list of references."""
     for name, value in (("hypotheses", hypotheses), ("references", references)):
         if isinstance(value, str) or not isinstance(value, Sequence):
-            raise TypeError(f"{name} must be a list of strings (one per sentence), "
+            raise TypeError(f"{name} must be a list with one entry per sentence, "
                             f"got {type(value).__name__}.")
-        bad = [i for i, s in enumerate(value) if not isinstance(s, str)]
-        if bad:
-            raise TypeError(f"{name}[{bad[0]}] is a {type(value[bad[0]]).__name__}, not a string.")
-    if not hypotheses or not references:
+    bad = [i for i, s in enumerate(hypotheses) if not isinstance(s, str)]
+    if bad:
+        raise TypeError(f"hypotheses[{bad[0]}] is a {type(hypotheses[bad[0]]).__name__}, not a string.")
+    refs = []
+    for i, r in enumerate(references):
+        group = [r] if isinstance(r, str) else r
+        if (not isinstance(group, Sequence) or not group
+                or not all(isinstance(x, str) for x in group)):
+            raise TypeError(f"references[{i}] must be a string or a non-empty list of strings "
+                            f"(all the translations of sentence {i}), got {r!r}.")
+        refs.append(list(group))
+    if not hypotheses or not refs:
         raise ValueError("hypotheses and references must not be empty: translate at least one sentence.")
-    if len(hypotheses) != len(references):
-        raise ValueError(f"got {len(hypotheses)} hypotheses but {len(references)} references: "
-                         "give exactly one reference per translated sentence.")
-    return list(hypotheses), list(references)
+    if len(hypotheses) != len(refs):
+        raise ValueError(f"got {len(hypotheses)} hypotheses but {len(refs)} references: "
+                         "give one reference (or one list of references) per translated sentence.")
+    return list(hypotheses), refs
 
 
-def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
-    """Corpus BLEU (0-100) of detokenized ``hypotheses`` against one reference each (sacrebleu).
+def _streams(refs: list[list[str]]) -> list[list[str | None]]:
+    """sacrebleu's layout: stream k holds the k-th reference of every sentence (None: none)."""
+    most = max(len(r) for r in refs)
+    return [[r[k] if k < len(r) else None for r in refs] for k in range(most)]
+
+
+def corpus_bleu(hypotheses: Sequence[str], references: References) -> float:
+    """Corpus BLEU (0-100) of ``hypotheses`` against one or several references per sentence.
+
+    The text must already be split into words by spaces and standardized the same way on both
+    sides (``helpers.text.standardize``): sacrebleu runs with ``tokenize="none"``, so a token
+    such as ``[UNK]`` stays one word and never matches a reference. A sentence with several
+    references matches an n-gram found in any of them (sacrebleu's multi-reference BLEU).
 
     >>> corpus_bleu(["me gusta el fútbol"], ["me gusta el fútbol"])
+    100.0
+    >>> corpus_bleu(["me gusta el fútbol"], [["me encanta el fútbol", "me gusta el fútbol"]])
     100.0
     """
     import sacrebleu
 
     hyps, refs = _check(hypotheses, references)
-    return round(float(sacrebleu.corpus_bleu(hyps, [refs]).score), 6)
+    return round(float(sacrebleu.corpus_bleu(hyps, _streams(refs), tokenize="none").score), 6)
 
 
-def corpus_chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
-    """Corpus chrF (0-100, character n-gram F-score) against one reference each (sacrebleu).
+def corpus_chrf(hypotheses: Sequence[str], references: References) -> float:
+    """Corpus chrF (0-100, character n-gram F-score) against one or several references each.
 
     >>> corpus_chrf(["me gusta el fútbol"], ["me gusta el fútbol"])
     100.0
@@ -43,10 +69,10 @@ def corpus_chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     import sacrebleu
 
     hyps, refs = _check(hypotheses, references)
-    return round(float(sacrebleu.corpus_chrf(hyps, [refs]).score), 6)
+    return round(float(sacrebleu.corpus_chrf(hyps, _streams(refs)).score), 6)
 
 
-def bleu_by_length(sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str],
+def bleu_by_length(sources: Sequence[str], hypotheses: Sequence[str], references: References,
                    buckets: Sequence[int] = (5, 10, 15, 20)) -> list[dict[str, Any]]:
     """Corpus BLEU per bucket of source length (in words).
 

@@ -23,7 +23,6 @@ What the decoders accept from ``decode_step`` (checked at every step):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -82,26 +81,6 @@ def check_sentences(sentences: Any, max_words: int | None = None) -> list[str]:
 
 
 # --------------------------------------------------------------------------- text <-> ids
-_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def standardize(text: str) -> str:
-    """Lowercase and strip punctuation like ``TextVectorization``'s default standardization.
-
-    Use it on reference translations so that BLEU compares them with model outputs on equal
-    terms (the model never produces capitals or punctuation).
-
-    >>> standardize("¿Te gustaría que intercambiemos los trabajos?")
-    '¿te gustaría que intercambiemos los trabajos'
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"expected a string, got {type(text).__name__}.")
-    lowered = text.translate(_ASCII_LOWER)  # tf.strings.lower changes only A-Z by default
-    return " ".join(_PUNCTUATION.sub("", lowered).split())
-
-
 def ids_to_text(ids: Sequence[int], vocabulary: Sequence[str], *,
                 skip: Sequence[str] = ("", "startofseq", "endofseq")) -> str:
     """Join the words of ``ids`` (stopping at ``endofseq``), leaving out padding and start tokens.

@@ -16,11 +16,29 @@ __all__ = [
     "plot_lengths",
     "predict_sentiment",
     "sequence_lengths",
+    "standardize",
     "word_counts",
 ]
 
-# TextVectorization's default standardization: lowercase, strip this punctuation.
+# TextVectorization's default standardization: lowercase A-Z, strip this punctuation.
 _PUNCTUATION = re.compile(r"[!\"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~']")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def standardize(text: str) -> str:
+    """Lowercase and strip punctuation like ``TextVectorization``'s default standardization.
+
+    Use it on reference translations so that BLEU compares them with model outputs on equal
+    terms (the model never produces capitals or punctuation), and to find the words a
+    vectorizer will look up.
+
+    >>> standardize("¿Te gustaría que intercambiemos los trabajos?")
+    '¿te gustaría que intercambiemos los trabajos'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expected a string, got {type(text).__name__}.")
+    lowered = text.translate(_ASCII_LOWER)  # tf.strings.lower changes only A-Z by default
+    return " ".join(_PUNCTUATION.sub("", lowered).split())
 
 
 def word_counts(texts: Iterable[str]) -> np.ndarray:
@@ -225,7 +243,7 @@ def predict_sentiment(
             result.truncated = True
             result.notes.append(f"truncated from {len(words):,} to {max_words:,} words")
         if known is not None:
-            tokens = _PUNCTUATION.sub("", review.lower()).split()
+            tokens = standardize(review).split()
             if not any(t in known for t in tokens):
                 result.all_unknown = True
                 result.notes.append("no word is in the model's vocabulary: the prediction is a guess")

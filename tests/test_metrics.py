@@ -18,7 +18,8 @@ def test_scores_match_sacrebleu_and_order_models():
     refs = ["me gusta el fútbol mucho", "tom está aquí ahora mismo"]
     good = ["me gusta el fútbol", "tom está aquí ahora"]
     bad = ["me gustan los jugadores", "él no está"]
-    assert metrics.corpus_bleu(good, refs) == pytest.approx(sacrebleu.corpus_bleu(good, [refs]).score)
+    assert metrics.corpus_bleu(good, refs) == pytest.approx(
+        sacrebleu.corpus_bleu(good, [refs], tokenize="none").score)
     assert metrics.corpus_chrf(good, refs) == pytest.approx(sacrebleu.corpus_chrf(good, [refs]).score)
     assert metrics.corpus_bleu(good, refs) > metrics.corpus_bleu(bad, refs)
     assert metrics.corpus_chrf(good, refs) > metrics.corpus_chrf(bad, refs)
@@ -30,8 +31,10 @@ def test_bad_inputs_give_clear_errors(fn):
         fn([], [])
     with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
         fn(["a", "b"], ["a"])
-    with pytest.raises(TypeError, match="list of strings"):
+    with pytest.raises(TypeError, match="one entry per sentence"):
         fn("a b", "a b")
+    with pytest.raises(TypeError, match="non-empty list of strings"):
+        fn(["a"], [[]])
     with pytest.raises(TypeError, match="not a string"):
         fn(["a", None], ["a", "b"])
 
@@ -47,3 +50,24 @@ def test_bleu_by_length():
         metrics.bleu_by_length(sources, hyps, refs, buckets=(5, 3))
     with pytest.raises(ValueError, match="one sentence per hypothesis"):
         metrics.bleu_by_length(sources[:2], hyps, refs)
+
+
+def test_every_reference_counts():
+    hyps = ["me gusta el fútbol", "tom está aquí"]
+    one = ["me encanta el fútbol", "tom está aquí"]
+    both = [["me encanta el fútbol", "me gusta el fútbol"], ["tom está aquí"]]
+    assert metrics.corpus_bleu(hyps, both) == pytest.approx(100)
+    assert metrics.corpus_bleu(hyps, one) < 80
+    assert metrics.corpus_chrf(hyps, both) > metrics.corpus_chrf(hyps, one)
+    # a sentence's second reference may be missing; a repeated reference changes nothing
+    assert metrics.corpus_bleu(hyps, [[one[0]], [one[1], one[1]]]) == pytest.approx(
+        metrics.corpus_bleu(hyps, one))
+
+
+def test_unknown_token_is_one_word_that_never_matches():
+    refs = ["me gusta el fútbol americano"]
+    with_unk = metrics.corpus_bleu(["me gusta el [UNK] americano"], refs)
+    # sacrebleu's default 13a tokenizer would split "[UNK]" into "[ UNK ]": three tokens
+    assert with_unk == pytest.approx(sacrebleu.corpus_bleu(["me gusta el X americano"], [refs],
+                                                           tokenize="none").score)
+    assert with_unk < metrics.corpus_bleu(["me gusta el fútbol americano"], refs)

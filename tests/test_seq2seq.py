@@ -187,22 +187,11 @@ def test_check_sentences():
         seq2seq.check_sentences("one two three four", max_words=3)
 
 
-def test_ids_to_text_and_standardize():
+def test_ids_to_text():
     vocab = ["", "[UNK]", "startofseq", "endofseq", "me", "gusta"]
     assert seq2seq.ids_to_text([2, 4, 1, 5, 3, 4], vocab) == "me [UNK] gusta"
     with pytest.raises(ValueError, match="outside the vocabulary"):
         seq2seq.ids_to_text([9], vocab)
-    assert seq2seq.standardize("  Me gusta, el FÚTBOL!  ") == "me gusta el fÚtbol"
-
-
-def test_standardize_matches_text_vectorization():
-    keras = pytest.importorskip("keras")
-    import tensorflow as tf
-
-    text = "¿Qué tal? Él dijo: \"It's 3.5% [more]\"."
-    layer = keras.layers.TextVectorization(split=None)  # the whole standardized text is one token
-    layer.adapt(tf.constant([text]))
-    assert " ".join(str(layer.get_vocabulary()[2]).split()) == seq2seq.standardize(text)
 
 
 def test_plot_attention():

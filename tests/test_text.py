@@ -105,3 +105,16 @@ def test_predict_sentiment_flags_unknown_words_and_truncates_long_reviews(string
 def test_plot_lengths_marks_the_cutoff():
     fig = text.plot_lengths(LENGTHS, cutoff=150)
     assert "cut at 150" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+
+
+def test_standardize_lowercases_ascii_and_strips_punctuation():
+    assert text.standardize("  Me gusta, el FÚTBOL!  ") == "me gusta el fÚtbol"
+    with pytest.raises(TypeError, match="string"):
+        text.standardize(None)
+
+
+def test_standardize_matches_text_vectorization():
+    text_in = "¿Qué tal? Él dijo: \"It's 3.5% [more]\"."
+    layer = keras.layers.TextVectorization(split=None)  # the whole standardized text is one token
+    layer.adapt(tf.constant([text_in]))
+    assert " ".join(str(layer.get_vocabulary()[2]).split()) == text.standardize(text_in)
