@@ -531,8 +531,10 @@ def test_real_imdb_and_the_second_call_uses_the_cache(real_cache, monkeypatch, c
     def must_not_run(*args, **kwargs):
         raise AssertionError("the second load must use the cache, not copy or extract again")
 
+    read: list[Path] = []
     monkeypatch.setattr(data.shutil, "copyfile", must_not_run)  # no copy from the mirror
     monkeypatch.setattr(data, "_entries", must_not_run)         # no archive opened
-    again = data.load_imdb(mirror=REAL_MIRROR, cache_dir=real_cache)
+    monkeypatch.setattr(data, "_read_imdb_split", lambda folder: read.append(folder) or ([], np.zeros(0)))
+    data.load_imdb(mirror=REAL_MIRROR, cache_dir=real_cache)
     assert capsys.readouterr().out == "" and marker.stat().st_mtime_ns == stamp
-    assert again.train_texts[0] == imdb.train_texts[0] and again.test_texts[-1] == imdb.test_texts[-1]
+    assert read == [marker.parent / "aclImdb" / "train", marker.parent / "aclImdb" / "test"]  # the same folder
