@@ -237,3 +237,52 @@ def plot_scores(
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def plot_attention(weights: Any, source_words: Sequence[str], target_words: Sequence[str], *,
+                   ax: Any = None, title: str | None = None) -> Any:
+    """Heatmap of attention weights: one row per output word, one column per input word.
+
+    ``weights`` has shape ``(len(target_words), len(source_words))`` (larger arrays are cut).
+    Returns the matplotlib Axes.
+    """
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 2:
+        raise ValueError(f"weights must be 2-D (target, source), got shape {w.shape}.")
+    if w.shape[0] < len(target_words) or w.shape[1] < len(source_words):
+        raise ValueError(f"weights {w.shape} smaller than {len(target_words)} target × "
+                         f"{len(source_words)} source words.")
+    w = w[: len(target_words), : len(source_words)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * len(source_words) + 2, 0.45 * len(target_words) + 1.5))
+    ax.imshow(w, cmap="viridis", vmin=0, aspect="auto")
+    ax.set_xticks(range(len(source_words)), source_words, rotation=45, ha="right")
+    ax.set_yticks(range(len(target_words)), target_words)
+    ax.grid(False)
+    ax.set_xlabel("input (English)")
+    ax.set_ylabel("output (Spanish)")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_bleu_by_length(rows_by_model: Mapping[str, Sequence[Mapping[str, Any]]], *,
+                        title: str = "BLEU by sentence length", ax: Any = None) -> Any:
+    """One line per model of ``metrics.bleu_by_length`` rows: BLEU against the length bucket.
+
+    Each bucket's label shows how many sentences it holds. Returns the matplotlib Figure.
+    """
+    if not rows_by_model:
+        raise ValueError("rows_by_model is empty: give {model name: metrics.bleu_by_length(...)}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    for name, rows in rows_by_model.items():
+        if not rows:
+            raise ValueError(f"no buckets for {name!r}: was metrics.bleu_by_length given any sentence?")
+        ax.plot([f"{r['bucket']}\n({r['n']})" for r in rows], [r["bleu"] for r in rows],
+                marker="o", label=name)
+    ax.set_xlabel("English sentence length in words (sentences)")
+    ax.set_ylabel("BLEU")
+    ax.set_title(title)
+    ax.legend()
+    return ax.figure

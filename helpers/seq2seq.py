@@ -354,30 +354,3 @@ def causal_mask(length: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- plots
-def plot_attention(weights: Any, source_words: Sequence[str], target_words: Sequence[str], *,
-                   ax: Any = None, title: str | None = None) -> Any:
-    """Heatmap of attention weights: one row per output word, one column per input word.
-
-    ``weights`` has shape ``(len(target_words), len(source_words))`` (larger arrays are cut).
-    Returns the matplotlib Axes.
-    """
-    import matplotlib.pyplot as plt
-
-    w = np.asarray(weights, dtype=float)
-    if w.ndim != 2:
-        raise ValueError(f"weights must be 2-D (target, source), got shape {w.shape}.")
-    if w.shape[0] < len(target_words) or w.shape[1] < len(source_words):
-        raise ValueError(f"weights {w.shape} smaller than {len(target_words)} target × "
-                         f"{len(source_words)} source words.")
-    w = w[: len(target_words), : len(source_words)]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.6 * len(source_words) + 2, 0.45 * len(target_words) + 1.5))
-    ax.imshow(w, cmap="viridis", vmin=0, aspect="auto")
-    ax.set_xticks(range(len(source_words)), source_words, rotation=45, ha="right")
-    ax.set_yticks(range(len(target_words)), target_words)
-    ax.grid(False)
-    ax.set_xlabel("input (English)")
-    ax.set_ylabel("output (Spanish)")
-    if title:
-        ax.set_title(title)
-    return ax

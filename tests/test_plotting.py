@@ -297,3 +297,33 @@ def test_plot_scores_draws_each_curve_and_the_floor_and_ceiling_lines():
 def test_plot_scores_rejects_bad_input(curves, kwargs, match):
     with pytest.raises(ValueError, match=match):
         plot_scores(curves, n=10, **kwargs)
+
+
+def test_plot_attention_draws_the_weights():
+    from helpers.plotting import plot_attention
+
+    weights = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.0, 0.1, 0.9], [0.3, 0.3, 0.4]])
+    ax = plot_attention(weights, ["i", "like", "soccer"], ["me", "gusta", "fútbol"], title="t")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["i", "like", "soccer"]
+    np.testing.assert_allclose(ax.images[0].get_array(), weights[:3])  # cut to the words given
+    with pytest.raises(ValueError, match="2-D"):
+        plot_attention(np.ones(3), ["a"], ["b"])
+    with pytest.raises(ValueError, match="smaller"):
+        plot_attention(np.ones((1, 1)), ["a", "b"], ["c"])
+    plt.close("all")
+
+
+def test_plot_bleu_by_length_draws_one_line_per_model():
+    from helpers.plotting import plot_bleu_by_length
+
+    rows = {"LSTM": [{"bucket": "1-3", "n": 5, "bleu": 30.0}, {"bucket": "4+", "n": 2, "bleu": 10.0}],
+            "attention": [{"bucket": "1-3", "n": 5, "bleu": 35.0}, {"bucket": "4+", "n": 2, "bleu": 25.0}]}
+    fig = plot_bleu_by_length(rows, title="by length")
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["LSTM", "attention"]
+    assert list(ax.get_lines()[1].get_ydata()) == [35.0, 25.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1-3\n(5)", "4+\n(2)"]
+    with pytest.raises(ValueError, match="empty"):
+        plot_bleu_by_length({})
+    plt.close("all")
+

@@ -194,16 +194,6 @@ def test_ids_to_text():
         seq2seq.ids_to_text([9], vocab)
 
 
-def test_plot_attention():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    ax = seq2seq.plot_attention(np.eye(3), ["i", "like", "soccer"], ["me", "gusta", "fútbol"], title="t")
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["i", "like", "soccer"]
-    with pytest.raises(ValueError):
-        seq2seq.plot_attention(np.ones(3), ["a"], ["b"])
-
-
 # --------------------------------------------------------------------------- length penalty
 # me(3) -> end 0.5 | "me gusta"(4) 0.45 | 6 0.05; 4 -> 5 0.9; 5 -> end 0.9; 6 -> end.
 # "me" + end: total log(0.5) = -0.693, 1 token;  "me gusta fútbol" + end: log(0.45 * 0.9 * 0.9)
