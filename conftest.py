@@ -16,11 +16,12 @@ def pytest_collectstart(collector):
 
 
 @pytest.fixture(autouse=True)
-def _doctests_write_in_a_temporary_folder(request, tmp_path, monkeypatch):
+def _doctests_write_in_a_temporary_folder(request):
     """A doctest (``--doctest-modules helpers``) runs in an empty folder, with no metrics file or
     work folder inherited from the caller: its ``outputs/`` and files go to ``tmp_path``."""
     if type(request.node).__name__ != "DoctestItem":
         return
-    monkeypatch.chdir(tmp_path)
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.chdir(request.getfixturevalue("tmp_path"))
     for name in ("COURSE_METRICS_FILE", "COURSE_WORK_DIR"):
         monkeypatch.delenv(name, raising=False)
