@@ -2,16 +2,17 @@
 
     python benchmarks/translation.py [--sentences 16] [--beam-sentences 4] [--widths 3 5]
     python benchmarks/translation.py --model notebooks/outputs/03_nmt_rnn/lstm.keras
+    python benchmarks/translation.py --smoke      # seconds: a tiny model, to check the script runs
 
 Both approaches run on the same LSTM encoder-decoder, in the same process:
 - lecture greedy: ``translate()`` calls ``model.predict`` on the whole model (English sentence +
   growing Spanish prefix) once per output word, one sentence at a time;
 - lecture beam search: the textbook's beam search, one ``model.predict`` call per hypothesis per
   step and a Python loop over the vocabulary to build the candidates;
-- fast: ``helpers.seq2seq.greedy_decode`` (encoder once, decoder step with the carried LSTM
-  state, all sentences in one batch) and ``seq2seq.beam_search`` (one step call for the whole
-  beam).
-The default model has random weights (speed does not depend on training; random weights rarely
+- fast: ``helpers.translation.Translator`` as the notebooks use it: greedy (encoder once, decoder
+  step with the carried LSTM state, all sentences in one batch) and beam search (one step call
+  for the whole beam).
+The default model has the demo profile's sizes (8,000 Spanish words, 256 units) and random weights (speed does not depend on training; random weights rarely
 predict ``endofseq``, so every sentence runs to the maximum length: the worst case for both).
 ``--model`` loads the plain LSTM model saved by notebook 03 (``outputs/03_nmt_rnn/lstm.keras``)
 and rebuilds the same architecture around its vocabularies and weights.
@@ -29,13 +30,13 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from helpers import seq2seq  # noqa: E402
+from helpers import translation  # noqa: E402
 
 
-def build(vocab_en, vocab_es, embed_size=128, units=256, max_length=12):
+def build(vocab_en, vocab_es, embed_size=128, units=256):
     """The notebook-03 LSTM encoder-decoder (string inputs) plus its encoder and step models."""
-    tv_en = keras.layers.TextVectorization(vocabulary=vocab_en[2:], output_sequence_length=max_length)
-    tv_es = keras.layers.TextVectorization(vocabulary=vocab_es[2:], output_sequence_length=max_length)
+    tv_en = keras.layers.TextVectorization(vocabulary=vocab_en[2:])
+    tv_es = keras.layers.TextVectorization(vocabulary=vocab_es[2:])
     enc_in, dec_in = keras.Input(shape=[], dtype="string"), keras.Input(shape=[], dtype="string")
     enc_ids = tv_en(enc_in)
     emb_en = keras.layers.Embedding(len(vocab_en), embed_size, mask_zero=True)
@@ -57,10 +58,9 @@ def from_notebook(path):
     emb = next(l for l in loaded.layers if isinstance(l, keras.layers.Embedding))
     lstm = next(l for l in loaded.layers if isinstance(l, keras.layers.LSTM))
     vocab_en, vocab_es = ([str(w) for w in t.get_vocabulary()] for t in tvs)
-    max_length = tvs[0].get_config()["output_sequence_length"]
-    built = build(vocab_en, vocab_es, emb.output_dim, lstm.units, max_length)
+    built = build(vocab_en, vocab_es, emb.output_dim, lstm.units)
     built[0].set_weights(loaded.get_weights())
-    return built, vocab_es, max_length
+    return built, vocab_es
 
 
 def lecture_translate(model, vocab_es, sentence, max_length):
@@ -100,21 +100,25 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=16)
     parser.add_argument("--beam-sentences", type=int, default=4)
     parser.add_argument("--widths", type=int, nargs="+", default=[3, 5])
+    parser.add_argument("--max-length", type=int, default=21, help="output words (demo: 2 × 10 + 1)")
     parser.add_argument("--model", help="a .keras LSTM model saved by notebook 03")
+    parser.add_argument("--smoke", action="store_true", help="a tiny model and 2 sentences: seconds")
     args = parser.parse_args()
+    words, units = (8_000, 256) if not args.smoke else (200, 16)
+    if args.smoke:
+        args.sentences, args.beam_sentences, args.widths, args.max_length = 2, 1, [2], 4
 
     keras.utils.set_random_seed(0)
-    max_length = 12
+    max_length = args.max_length
     if args.model:
-        (model, encoder, step_model), vocab_es, max_length = from_notebook(args.model)
+        (model, encoder, step_model), vocab_es = from_notebook(args.model)
     else:
-        vocab_en = ["", "[UNK]"] + [f"w{i}" for i in range(1500)]
-        vocab_es = ["", "[UNK]", "startofseq", "endofseq"] + [f"p{i}" for i in range(1500)]
-        model, encoder, step_model = build(vocab_en, vocab_es, max_length=max_length)
+        vocab_en = ["", "[UNK]"] + [f"w{i}" for i in range(6_000)]
+        vocab_es = ["", "[UNK]", "startofseq", "endofseq"] + [f"p{i}" for i in range(words - 4)]
+        model, encoder, step_model = build(vocab_en, vocab_es, embed_size=min(128, units), units=units)
     rng = np.random.default_rng(0)
     sentences = [" ".join(f"w{i}" for i in rng.integers(0, 1500, size=rng.integers(3, 9)))
                  for _ in range(args.sentences)]
-    start_id, end_id = vocab_es.index("startofseq"), vocab_es.index("endofseq")
     encoder_fn = tf.function(encoder, reduce_retracing=True)
     step_fn = tf.function(step_model, reduce_retracing=True)
 
@@ -125,11 +129,11 @@ def main() -> None:
         proba, h, c = step_fn([tf.constant(last[:, None]), *state])
         return np.log(np.maximum(proba.numpy()[:, 0], 1e-12)), [h, c]
 
-    opts = dict(start_id=start_id, end_id=end_id, max_length=max_length)
-    seq2seq.greedy_decode(encode, decode_step, sentences, **opts)  # warm-up: trace the functions
-    seq2seq.greedy_decode(encode, decode_step, sentences[:1], **opts)
+    fast_translator = translation.Translator(encode, decode_step, vocab_es, max_length=max_length)
+    fast_translator.greedy(sentences)  # warm-up: trace the functions
+    fast_translator.greedy(sentences[:1])
     for w in args.widths:
-        seq2seq.beam_search(encode, decode_step, sentences[0], beam_width=w, **opts)
+        fast_translator.beam(sentences[0], w)
     lecture_translate(model, vocab_es, sentences[0], 2)
 
     def rate(fn, items):
@@ -140,17 +144,17 @@ def main() -> None:
     print(f"model: {model.count_params():,} parameters, target vocabulary {len(vocab_es):,}, max length {max_length}")
     slow, slow_out = rate(lambda s: lecture_translate(model, vocab_es, s, max_length), sentences)
     start = time.perf_counter()
-    ids, _ = seq2seq.greedy_decode(encode, decode_step, sentences, **opts)
+    fast_out = fast_translator.greedy(sentences)
     fast = len(sentences) / (time.perf_counter() - start)
-    fast_one, _ = rate(lambda s: seq2seq.greedy_decode(encode, decode_step, [s], **opts), sentences)
-    same = [seq2seq.ids_to_text(i, vocab_es) for i in ids] == slow_out
+    fast_one, _ = rate(lambda s: fast_translator.greedy([s]), sentences)
+    same = fast_out == slow_out
     print(f"greedy   lecture {slow:8.2f} sent/s | fast batched {fast:8.1f} sent/s ({fast / slow:6.1f}x) | "
           f"fast one at a time {fast_one:7.1f} sent/s ({fast_one / slow:5.1f}x) | same output: {same}")
     for w in args.widths:
         items = sentences[: args.beam_sentences]
         slow, slow_out = rate(lambda s: lecture_beam_search(model, vocab_es, s, w, max_length), items)
-        fast, fast_out = rate(lambda s: seq2seq.beam_search(encode, decode_step, s, beam_width=w, **opts), items)
-        same = [seq2seq.ids_to_text(h[0][0], vocab_es) for h in fast_out] == slow_out
+        fast, fast_out = rate(lambda s: fast_translator.beam(s, w)[0], items)
+        same = fast_out == slow_out
         print(f"beam {w}   lecture {slow:8.2f} sent/s | fast {fast:8.1f} sent/s ({fast / slow:6.1f}x) | same best: {same}")
 
 

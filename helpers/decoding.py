@@ -26,6 +26,16 @@ Encoder = Callable[[str], Sequence[int]]
 Decoder = Callable[[Sequence[int]], str]
 
 
+def _check_int(name: str, value: Any, minimum: int, note: str = "") -> int:
+    """``int(value)``, or ``ValueError`` unless it is an integer ≥ ``minimum`` (bools refused).
+
+    The one integer-argument check of the package (decoders, samplers, splits, masking).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}{note}, got {value!r}.")
+    return int(value)
+
+
 def check_sampling_args(
     temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
 ) -> None:
@@ -40,12 +50,8 @@ def check_sampling_args(
             f"temperature must be a finite number > 0, got {temperature!r}: use a small value "
             "such as 0.01 for nearly greedy text, 1 to sample from the model, >1 for wilder text."
         )
-    if top_k is not None and (
-        isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1
-    ):
-        raise ValueError(
-            f"top_k must be an integer ≥ 1 (or None to keep every token), got {top_k!r}."
-        )
+    if top_k is not None:
+        _check_int("top_k", top_k, 1, " (or None to keep every token)")
     if top_p is not None and (
         isinstance(top_p, bool)
         or not isinstance(top_p, (int, float, np.number))
@@ -235,9 +241,7 @@ def extend_text_by_reprediction(
 
 
 def _check_n(n_chars: int) -> int:
-    if isinstance(n_chars, bool) or not isinstance(n_chars, (int, np.integer)) or n_chars < 0:
-        raise ValueError(f"n_chars must be an integer ≥ 0, got {n_chars!r}.")
-    return int(n_chars)
+    return _check_int("n_chars", n_chars, 0)
 
 
 class CharStepper:

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from helpers.decoding import _check_int
+
 
 class MaskedBatch(NamedTuple):
     """What :func:`mask_tokens` returns, ready for ``model.fit(inputs, targets, sample_weight=weights)``.
@@ -68,8 +70,7 @@ def mask_tokens(
     if not np.issubdtype(ids.dtype, np.integer):
         raise TypeError(f"token_ids must hold integer token ids, got dtype {ids.dtype}; "
                         "tokenize the text first (e.g. with a vocabulary lookup).")
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)) or vocab_size < 2:
-        raise ValueError(f"vocab_size must be an int >= 2, got {vocab_size!r}.")
+    _check_int("vocab_size", vocab_size, 2)
     if ids.min() < 0 or ids.max() >= vocab_size:
         raise ValueError(f"token ids must lie in [0, vocab_size={vocab_size}); found ids from "
                          f"{ids.min()} to {ids.max()}: is vocab_size right?")

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.decoding import _DIVERGED_ADVICE, _rows  # one wording for a diverged model
+from helpers.decoding import _DIVERGED_ADVICE, _check_int, _rows  # one wording, one check
 
 State = Any
 EncodeFn = Callable[[Any], State]
@@ -36,12 +36,6 @@ StepFn = Callable[[np.ndarray, State], tuple[Any, State]]
 
 
 # --------------------------------------------------------------------------- validation
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}.")
-    return int(value)
-
-
 def check_sentences(sentences: Any, max_words: int | None = None) -> list[str]:
     """Return ``sentences`` as a list of stripped strings, or raise a clear error.
 

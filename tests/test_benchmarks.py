@@ -39,10 +39,7 @@ def test_generation_smoke_prints_a_row_of_ratios_for_the_same_text():
 
 
 @pytest.mark.slow  # a TensorFlow process: 6-10 s on 2 shared cores
-@pytest.mark.xfail(strict=False, reason="lead adds --smoke")
 def test_translation_smoke_prints_ratios_for_greedy_and_beam():
-    if "--smoke" not in (ROOT / "benchmarks" / "translation.py").read_text(encoding="utf-8"):
-        pytest.xfail("lead adds --smoke")  # without starting TensorFlow only to be refused
     rows = [line for line in _smoke("translation.py").splitlines() if line.startswith(("greedy", "beam"))]
     assert rows and rows[0].startswith("greedy") and any(r.startswith("beam") for r in rows), rows
     for row in rows:

@@ -104,7 +104,11 @@ def test_predict_sentiment_flags_unknown_words_and_truncates_long_reviews(string
 
 def test_plot_lengths_marks_the_cutoff():
     fig = text.plot_lengths(LENGTHS, cutoff=150)
-    assert "cut at 150" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    ax = fig.axes[0]
+    assert "cut at 150" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    assert sum(p.get_height() for p in ax.patches) == len(LENGTHS)  # every length is drawn
+    median, cut = ax.get_lines()
+    assert list(median.get_xdata()) == [np.median(LENGTHS)] * 2 and list(cut.get_xdata()) == [150, 150]
 
 
 def test_standardize_lowercases_ascii_and_strips_punctuation():
