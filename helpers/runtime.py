@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from helpers import files
 
 PROFILES: tuple[str, ...] = ("smoke", "demo", "full")
 """Run profiles: ``smoke`` (CI, seconds of training on real data subsets), ``demo`` (a CPU or a
@@ -123,11 +122,6 @@ def device_report() -> str:
         + (f" ({', '.join(g.name for g in gpus)})" if gpus else ""),
     ]
     return "\n".join(lines)
-
-
-# TODO(issue 12): drop once 03/04 use helpers.files
-work_dir = files.work_dir
-record = files.record
 
 
 KNOWN_WARNINGS: tuple[str, ...] = (
