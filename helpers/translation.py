@@ -280,7 +280,9 @@ class BestTranslationCheckpoint(keras.callbacks.Callback):
     """Keep the epoch that translates the validation sentences best (chrF), not the best accuracy.
 
     After every epoch it translates ``valid`` greedily with ``translator`` (which must share the
-    trained layers), adds ``val_chrf`` to the epoch's logs, saves the model to ``path`` (a
+    trained layers), scores the translations against the references exactly as given in
+    ``valid`` (no standardization: pass standardized references to score like
+    ``Translator.evaluate``; raw ones still rank the epochs), adds ``val_chrf`` to the epoch's logs, saves the model to ``path`` (a
     ``.keras`` file, written atomically) when chrF improved, and stops training after
     ``patience`` epochs without improvement. At the end of training the model gets the best
     epoch's weights back.
