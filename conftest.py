@@ -25,3 +25,26 @@ def _doctests_write_in_a_temporary_folder(request):
     monkeypatch.chdir(request.getfixturevalue("tmp_path"))
     for name in ("COURSE_METRICS_FILE", "COURSE_WORK_DIR"):
         monkeypatch.delenv(name, raising=False)
+
+
+_WARMED: list[bool] = []
+
+
+@pytest.fixture(autouse=True)
+def _data_doctests_read_a_filled_cache(request):
+    """The loaders' doctests show what a loader returns, which is the same on every run; the
+    message printed when a file is first copied or downloaded (tests/test_data.py checks it) would
+    make them depend on whether the cache was empty, as on a fresh clone. Fill it once, quietly."""
+    if type(request.node).__name__ != "DoctestItem" or not request.node.name.startswith("helpers.data."):
+        return
+    if not _WARMED:
+        import contextlib
+        import io
+
+        from helpers import data
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            data.load_shakespeare()
+            data.load_fashion_mnist()
+            data.load_spa_eng()
+        _WARMED.append(True)
