@@ -210,13 +210,13 @@ class Translator:
         sentences) and the greedy translations.
         """
         sources = [en for en, _ in test]
-        refs = [[standardize(r) for r in refs] for _, refs in test]
         hyps = self.greedy(sources)
-        row: dict[str, Any] = {"model": name, **score_row(hyps, refs)}
+        row: dict[str, Any] = {"model": name, **score_row(hyps, [refs for _, refs in test])}
         if n_beam:
             beam = self.beam(sources[:n_beam], beam_width)
-            row[f"BLEU greedy ({n_beam})"] = metrics.corpus_bleu(hyps[:n_beam], refs[:n_beam])
-            row[f"BLEU beam {beam_width} ({n_beam})"] = metrics.corpus_bleu(beam, refs[:n_beam])
+            refs = [[standardize(r) for r in refs] for _, refs in test[:n_beam]]
+            row[f"BLEU greedy ({n_beam})"] = metrics.corpus_bleu(hyps[:n_beam], refs)
+            row[f"BLEU beam {beam_width} ({n_beam})"] = metrics.corpus_bleu(beam, refs)
         return row, hyps
 
 
