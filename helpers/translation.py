@@ -190,6 +190,10 @@ class Translator:
               length_penalty: float = 0.0) -> list[tuple[str, float]]:
         """The ``beam_width`` best translations of one sentence with their probabilities."""
         (sentence,) = seq2seq.check_sentences([sentence], max_words=self.max_words)
+        return self._beams(sentence, beam_width, length_penalty)
+
+    def _beams(self, sentence: str, beam_width: int, length_penalty: float) -> list[tuple[str, float]]:
+        """``beams`` for a sentence already checked."""
         found = seq2seq.beam_search(self.encode, self.decode_step, sentence, beam_width=beam_width,
                                     length_penalty=length_penalty, **self._options())
         return [(seq2seq.ids_to_text(ids, self.vocabulary), float(np.exp(score)))
@@ -199,7 +203,7 @@ class Translator:
              length_penalty: float = 0.0) -> list[str]:
         """Translate each sentence with beam search, keeping the best hypothesis."""
         sentences = seq2seq.check_sentences(sentences, max_words=self.max_words)
-        return [self.beams(s, beam_width, length_penalty)[0][0] for s in sentences]
+        return [self._beams(s, beam_width, length_penalty)[0][0] for s in sentences]
 
     def evaluate(self, test: Sequence[Reference], *, n_beam: int = 0, beam_width: int = 3,
                  name: str = "model") -> tuple[dict[str, Any], list[str]]:
