@@ -39,7 +39,8 @@ def temporary_path(near: PathLike) -> Iterator[Path]:
     """Yield a fresh, not yet existing path in ``near``'s folder (same suffix); delete it on exit.
 
     The name is ``.<stem>.<random>.tmp<suffix>``: hidden, never taken for a finished file, and it
-    keeps the suffix (``model.save`` wants ``.keras``). The folder is created if missing.
+    keeps the suffix (``model.save`` wants ``.keras``, ``save_weights`` ``.weights.h5``). The folder
+    is created if missing.
 
     >>> with temporary_path("outputs/model.keras") as tmp:
     ...     tmp.name.startswith(".model.") and tmp.suffix == ".keras" and not tmp.exists()
@@ -47,7 +48,9 @@ def temporary_path(near: PathLike) -> Iterator[Path]:
     """
     near = Path(near)
     near.parent.mkdir(parents=True, exist_ok=True)
-    tmp = near.with_name(f".{near.stem}.{secrets.token_hex(4)}.tmp{near.suffix}")
+    suffix = ".weights.h5" if near.name.endswith(".weights.h5") else near.suffix  # Keras wants it whole
+    stem = near.name[: len(near.name) - len(suffix)] if suffix else near.name
+    tmp = near.with_name(f".{stem}.{secrets.token_hex(4)}.tmp{suffix}")
     try:
         yield tmp
     finally:

@@ -242,7 +242,8 @@ def setup_notebook(profile: str | None = None, *, tested: dict[str, tuple[str, s
                    quiet_tensorflow: bool = True) -> None:
     """Everything a notebook's setup cell does after its imports, in one call that prints one line.
 
-    Applies the course's plot style, hides the known, useless Keras warnings
+    Hides TensorFlow's C++ start-up messages (unless ``TF_CPP_MIN_LOG_LEVEL`` is set; call it before
+    importing TensorFlow), applies the course's plot style, hides the known, useless Keras warnings
     (``silence_known_warnings``) and, with ``quiet_tensorflow``, TensorFlow's Python notices (such as
     ``tf.function`` retracing), then prints ``_setup_line()``: Python, TensorFlow and Keras versions
     (a warning when they are outside ``TESTED_VERSIONS``), CPU cores and GPUs, and the run profile.
@@ -250,6 +251,7 @@ def setup_notebook(profile: str | None = None, *, tested: dict[str, tuple[str, s
     >>> setup_notebook("smoke")  # doctest: +ELLIPSIS
     Python ... | profile smoke (set COURSE_PROFILE to change)
     """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ start-up notices
     from helpers import plotting
 
     line = _setup_line(profile, tested)  # validates the profile before changing anything
@@ -260,3 +262,45 @@ def setup_notebook(profile: str | None = None, *, tested: dict[str, tuple[str, s
 
         tf.get_logger().setLevel("ERROR")
     print(line)
+
+
+# --------------------------------------------------------------------------- what a run costs
+
+RUN_MINUTES: dict[str, dict[str, str]] = {
+    # notebook: minutes per profile. smoke and demo: measured on this project's 2-core CPU machine
+    # ("≤": other jobs shared the CPU, an upper bound). full: estimated for a Colab T4 GPU from the
+    # demo runs' measured CPU throughput and the full/demo work ratio; never run (no GPU available).
+    # tests/test_lecture_index.py checks that the README's notebook table shows the same figures.
+    "01": {"smoke": "≤ 2.6", "demo": "≤ 6.0", "full": "?"},
+    "02": {"smoke": "≤ 1.2", "demo": "≤ 6.2", "full": "?"},
+    "03": {"smoke": "0.7", "demo": "6.7", "full": "?"},
+    "04": {"smoke": "0.4", "demo": "4.9", "full": "?"},
+    "05": {"smoke": "≤ 2.2", "demo": "≤ 4.4", "full": "?"},
+    "06": {"smoke": "≤ 3.2", "demo": "≤ 10.8", "full": "?"},
+    "07": {"smoke": "1.2", "demo": "≤ 7.6", "full": "?"},
+    "07b": {"smoke": "1.3", "demo": "≤ 5.1", "full": "?"},
+    "08": {"smoke": "0.9", "demo": "≤ 7.2", "full": "?"},
+}
+
+
+def print_cost(notebook: str, profile: str | None = None) -> None:
+    """Print what running ``notebook`` at ``profile`` costs, and the other profiles for comparison.
+
+    >>> print_cost("01_char_rnn", "demo")  # doctest: +ELLIPSIS
+    profile demo: about ... min (measured on 2 CPU cores; less on a GPU). Other profiles: smoke ...
+    """
+    profile = get_profile(profile)
+    key = notebook.split("_")[0]
+    if key not in RUN_MINUTES:
+        raise KeyError(f"No measured times for notebook {notebook!r}: add them to runtime.RUN_MINUTES "
+                       "(and the README's notebook table).")
+    minutes = RUN_MINUTES[key]
+
+    def told(name: str) -> str:
+        if name == "full":
+            return f"≈ {minutes[name]} min on a Colab T4 GPU (estimated, never run: hours on a CPU)"
+        return f"{'≤' if minutes[name].startswith('≤') else 'about'} {minutes[name].lstrip('≤ ')} min" + (
+            " (measured on 2 CPU cores; less on a GPU)" if name == profile else "")
+
+    others = "; ".join(f"{name} {told(name)}" for name in PROFILES if name != profile)
+    print(f"profile {profile}: {told(profile)}. Other profiles: {others}.")

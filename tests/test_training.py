@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from helpers import training
 from helpers.training import BestModelCheckpoint, save_model_atomically
 
 X = np.random.default_rng(0).normal(size=(6, 3)).astype("float32")
@@ -202,3 +203,78 @@ def test_nan_metric_is_never_an_improvement(tmp_path):
     assert ckpt.best_epoch is None
     ckpt.on_epoch_end(1, {"val_loss": 2.0})
     assert ckpt.best_epoch == 1 and (tmp_path / "m.keras").exists()
+
+
+# --------------------------------------------------------------------------- train_or_reuse
+
+
+def _tiny(units=1):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(units)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def _fit(model, calls):
+    def train():
+        calls.append(1)
+        return {"loss": model.fit(np.ones((8, 2)), np.ones((8, model.output_shape[-1])), epochs=2,
+                                  verbose=0).history["loss"]}
+    return train
+
+
+def test_train_or_reuse_reloads_weights_and_result(tmp_path, capsys):
+    calls, first = [], _tiny()
+    result = training.train_or_reuse("m", _fit(first, calls), first, folder=tmp_path, profile="demo")
+    assert capsys.readouterr().out == ""  # training without COURSE_REUSE prints nothing extra
+    second = _tiny()  # fresh weights
+    again = training.train_or_reuse("m", _fit(second, calls), second, folder=tmp_path, profile="demo",
+                                    reuse=True)
+    assert calls == [1] and again == result
+    assert "reused the weights and results of the demo run" in capsys.readouterr().out
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_train_or_reuse_reads_the_environment(tmp_path, monkeypatch, capsys):
+    calls, model = [], _tiny()
+    training.train_or_reuse("m", _fit(model, calls), model, folder=tmp_path, profile="demo")
+    monkeypatch.setenv("COURSE_REUSE", "1")
+    training.train_or_reuse("m", _fit(model, calls), model, folder=tmp_path, profile="demo")
+    monkeypatch.setenv("COURSE_REUSE", "0")
+    training.train_or_reuse("m", _fit(model, calls), model, folder=tmp_path, profile="demo")
+    assert calls == [1, 1] and capsys.readouterr().out.count("reused") == 1
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"profile": "smoke"}, "nothing saved yet"),
+    ({"settings": {"epochs": 3}}, "saved with other settings"),
+    ({"units": 2}, "no longer fit the model"),
+])
+def test_train_or_reuse_trains_again_and_says_why(tmp_path, capsys, change, why):
+    calls, model = [], _tiny()
+    training.train_or_reuse("m", _fit(model, calls), model, folder=tmp_path, profile="demo",
+                            settings={"epochs": 2})
+    other = _tiny(change.get("units", 1))
+    training.train_or_reuse("m", _fit(other, calls), other, folder=tmp_path,
+                            profile=change.get("profile", "demo"),
+                            settings=change.get("settings", {"epochs": 2}), reuse=True)
+    assert calls == [1, 1]
+    assert why in capsys.readouterr().out
+
+
+def test_train_or_reuse_keeps_nothing_from_a_failed_run(tmp_path):
+    model = _tiny()
+
+    def broken():
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        training.train_or_reuse("m", broken, model, folder=tmp_path, profile="demo")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_or_reuse_rejects_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="file names"):
+        training.train_or_reuse("a b/c", lambda: None, _tiny(), folder=tmp_path, profile="demo")
+    with pytest.raises(ValueError, match="the model"):
+        training.train_or_reuse("m", lambda: None, [], folder=tmp_path, profile="demo")
