@@ -270,16 +270,16 @@ RUN_MINUTES: dict[str, dict[str, str]] = {
     # notebook: minutes per profile. smoke and demo: measured on this project's 2-core CPU machine
     # ("≤": other jobs shared the CPU, an upper bound). full: estimated for a Colab T4 GPU from the
     # demo runs' measured CPU throughput and the full/demo work ratio; never run (no GPU available).
-    # tests/test_lecture_index.py checks that the README's notebook table shows the same figures.
-    "01": {"smoke": "≤ 2.6", "demo": "≤ 6.0", "full": "?"},
-    "02": {"smoke": "≤ 1.2", "demo": "≤ 6.2", "full": "?"},
-    "03": {"smoke": "0.7", "demo": "6.7", "full": "?"},
-    "04": {"smoke": "0.4", "demo": "4.9", "full": "?"},
-    "05": {"smoke": "≤ 2.2", "demo": "≤ 4.4", "full": "?"},
-    "06": {"smoke": "≤ 3.2", "demo": "≤ 10.8", "full": "?"},
-    "07": {"smoke": "1.2", "demo": "≤ 7.6", "full": "?"},
-    "07b": {"smoke": "1.3", "demo": "≤ 5.1", "full": "?"},
-    "08": {"smoke": "0.9", "demo": "≤ 7.2", "full": "?"},
+    # tests/test_runtime.py checks that the README's notebook table shows the same figures.
+    "01": {"smoke": "≤ 2.6", "demo": "≤ 6.0", "full": "40-80"},
+    "02": {"smoke": "≤ 1.2", "demo": "≤ 6.2", "full": "25-45"},
+    "03": {"smoke": "0.7", "demo": "6.7", "full": "35-65"},
+    "04": {"smoke": "0.4", "demo": "4.9", "full": "20-40"},
+    "05": {"smoke": "≤ 2.2", "demo": "≤ 4.4", "full": "5-10"},
+    "06": {"smoke": "≤ 3.2", "demo": "≤ 10.8", "full": "8-20"},
+    "07": {"smoke": "1.2", "demo": "≤ 7.6", "full": "20-40"},
+    "07b": {"smoke": "1.3", "demo": "≤ 5.1", "full": "25-50"},
+    "08": {"smoke": "0.9", "demo": "≤ 7.2", "full": "20-35"},
 }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import re
 import warnings
 from pathlib import Path
 
@@ -347,3 +349,46 @@ def test_setup_notebook_rejects_a_bad_profile_before_changing_anything(monkeypat
     with pytest.raises(ValueError, match="smoke, demo, full"):
         runtime.setup_notebook("turbo")
     assert mpl.rcParams["axes.grid"] is False and capsys.readouterr().out == ""
+
+
+# --------------------------------------------------------------------------- what a run costs
+
+
+def _readme_minutes() -> dict[str, dict[str, str]]:
+    """The smoke/demo/full columns of the README's notebook table, as ``runtime.RUN_MINUTES`` holds them."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in readme.splitlines():
+        match = re.match(r"\| (\d\d\w*) \| \[.*\| ([^|]+?) \| ([^|]+?) \| ([^|]+?) \|$", line)
+        if match:
+            key, *cells = match.groups()
+            smoke, demo, full = (re.sub(r"\s*min.*$", "", c).strip() for c in cells)
+            rows[key] = {"smoke": smoke, "demo": demo, "full": full.lstrip("≈ ")}
+    return rows
+
+
+def test_readme_table_shows_the_costs_the_notebooks_print():
+    assert _readme_minutes() == runtime.RUN_MINUTES
+
+
+def test_print_cost_names_the_profile_and_marks_full_as_estimated(capsys):
+    runtime.print_cost("03_nmt_rnn", "demo")
+    out = capsys.readouterr().out
+    assert out.startswith(f"profile demo: about {runtime.RUN_MINUTES['03']['demo']} min (measured")
+    assert f"full ≈ {runtime.RUN_MINUTES['03']['full']} min on a Colab T4 GPU (estimated, never run" in out
+    runtime.print_cost("03_nmt_rnn", "full")
+    assert capsys.readouterr().out.startswith(f"profile full: ≈ {runtime.RUN_MINUTES['03']['full']} min")
+    with pytest.raises(KeyError, match="RUN_MINUTES"):
+        runtime.print_cost("99_new", "demo")
+    with pytest.raises(ValueError):
+        runtime.print_cost("03_nmt_rnn", "huge")
+
+
+def test_every_notebook_prints_its_cost():
+    for path in sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9]*.ipynb")):
+        key = path.stem.split("_")[0]
+        assert key in runtime.RUN_MINUTES, f"{path.name}: add its measured times to runtime.RUN_MINUTES"
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        parameters = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+        assert f'runtime.print_cost("{path.stem}", PROFILE)' in "".join(parameters["source"]), (
+            f"{path.name}: its parameters cell should end with runtime.print_cost(\"{path.stem}\", PROFILE)")
