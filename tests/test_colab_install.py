@@ -206,6 +206,33 @@ def test_setup_cell_installs_the_helpers_once_from_a_pinned_ref(notebook):
     assert "except ImportError" in setup.split("%pip")[0], f"{name}: install only when helpers is missing"
 
 
+def test_setup_cell_is_the_install_line_and_one_helper_call(notebook):
+    """The whole setup: install what is missing, then ``runtime.setup_notebook()`` (style, warning
+    filters, and one printed line with versions, devices and profile). Imports go in the next cell."""
+    name, nb = notebook
+    setup = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+    statements = [line.strip() for line in setup.splitlines() if line.strip() and not line.strip().startswith("#")]
+    allowed = (r"try:.*", r"import helpers(, \w+)*", r"except ImportError:.*", r'%pip install -q ".*"',
+               r"from helpers import runtime", r"runtime\.setup_notebook\(\).*")
+    extra = [s for s in statements if not any(re.fullmatch(pattern, s) for pattern in allowed)]
+    assert extra == [], f"{name}: the setup cell should hold only the install and runtime.setup_notebook(): {extra}"
+    assert statements[-1].startswith("runtime.setup_notebook()"), f"{name}: end the setup cell with setup_notebook()"
+
+
+def test_setup_cell_installs_when_any_module_of_its_extras_is_missing(notebook):
+    """``try: import helpers, sacrebleu`` installs again if the helpers came without this notebook's extra
+    (e.g. installed by another notebook in the same environment)."""
+    name, nb = notebook
+    setup = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+    ours, _ = pip_installs(setup)
+    probed = {alias.name for node in ast.walk(_parse(setup.split("except ImportError")[0] + "except ImportError:\n    pass"))
+              if isinstance(node, ast.Import) for alias in node.names}
+    module_of = {dist: module for module, dist in MODULE_TO_DIST.items()}
+    wanted = {module_of[d] for d in extra_distributions({e for req in ours for e in req.extras})
+              - extra_distributions(set()) if d in module_of} | {FIRST_PARTY}
+    assert probed >= wanted, f"{name}: the setup cell's try block should import {sorted(wanted - probed)} too"
+
+
 def test_extras_never_pull_tensorflow_or_keras():
     optional = pyproject()["project"]["optional-dependencies"]
     for extra in optional:
