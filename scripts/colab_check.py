@@ -34,7 +34,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT / "scripts"))
+from run_notebooks import select_notebooks  # noqa: E402  (the same names and prefixes as ./course demo)
+
 OUT = ROOT / "build" / "colab-check"
 INSTALL = re.compile(r'(%pip install -q "keras-course-helpers(?:\[[\w,]+\])?) @ git\+https://github\.com/[^"]+"')
 
@@ -97,10 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", help="notebook names or prefixes (default: all)")
     parser.add_argument("--source", type=Path, default=ROOT, help="checkout the setup cells install from")
     args = parser.parse_args(argv)
-    every = sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
-    chosen = [p for p in every if not args.notebooks or any(p.stem.startswith(n) for n in args.notebooks)]
-    if not chosen:
-        raise SystemExit(f"No notebook matches {args.notebooks}; choose from {[p.stem for p in every]}.")
+    chosen = select_notebooks(args.notebooks)
     for name in ("COURSE_DATA_MIRROR", "COURSE_CACHE_DIR"):  # the notebooks run in another folder
         if os.environ.get(name):
             os.environ[name] = str(Path(os.environ[name]).resolve())

@@ -28,7 +28,8 @@ from normalize_notebooks import normalize  # noqa: E402
 from helpers import files  # noqa: E402  (standard library only; every file here is written atomically)
 
 
-def _select(names: list[str]) -> list[Path]:
+def select_notebooks(names: list[str]) -> list[Path]:
+    """The notebooks named (a stem, a file name or a prefix such as ``03``), or all when none is."""
     every = sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
     if not names:
         return every
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out_dir = (args.out or ROOT / "build" / args.profile).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    results = [run_one(p, out_dir, args.profile, args.store) for p in _select(args.notebooks)]
+    results = [run_one(p, out_dir, args.profile, args.store) for p in select_notebooks(args.notebooks)]
     report = write_report(results, out_dir, args.profile)
     print("\n" + report.read_text())
     shown = out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir
