@@ -95,14 +95,14 @@ def check(path: Path, source: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for name in ("COURSE_DATA_MIRROR", "COURSE_CACHE_DIR"):  # the notebooks run in another folder
+        if os.environ.get(name):
+            os.environ[name] = str(Path(os.environ[name]).resolve())
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", help="notebook names or prefixes (default: all)")
     parser.add_argument("--source", type=Path, default=ROOT, help="checkout the setup cells install from")
     args = parser.parse_args(argv)
     chosen = select_notebooks(args.notebooks)
-    for name in ("COURSE_DATA_MIRROR", "COURSE_CACHE_DIR"):  # the notebooks run in another folder
-        if os.environ.get(name):
-            os.environ[name] = str(Path(os.environ[name]).resolve())
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import tensorflow as tf
