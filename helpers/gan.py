@@ -240,13 +240,19 @@ class GAN(keras.Model):
         m = ops.shape(real)[0]
         fake = self._generate(self._noise(m), labels, training=True)
         with tf.GradientTape() as tape:
-            real_probs = self._discriminate(real, labels)
-            fake_probs = self._discriminate(fake, labels)
-            loss = discriminator_loss(real_probs, fake_probs, self._soft(1.0, m), self._soft(0.0, m))
+            real_out = self._discriminate(real, labels)
+            fake_out = self._discriminate(fake, labels)
+            loss = self.d_loss(real_out, fake_out, real, fake, labels)
         weights = self.discriminator.trainable_weights
         self.d_optimizer.apply(tape.gradient(loss, weights), weights)
-        self.d_real_tracker.update_state(ops.mean(real_probs))
+        self.d_real_tracker.update_state(ops.mean(real_out))
         return loss
+
+    def d_loss(self, real_probs: Any, fake_probs: Any, real: Any, fake: Any, labels: Any) -> Any:
+        """The discriminator's loss (logged as ``d_loss``), inside ``discriminator_step``'s tape: BCE
+        with targets 1 for real and 0 for fake, softened by ``label_noise``. Subclasses replace it."""
+        m = ops.shape(real)[0]
+        return discriminator_loss(real_probs, fake_probs, self._soft(1.0, m), self._soft(0.0, m))
 
     def generator_step(self, m: Any, labels: Any) -> Any:
         """Phase 2: update the generator through the (unchanged) discriminator.
@@ -305,20 +311,12 @@ class WGANGP(GAN):
     def metrics(self) -> list[keras.metrics.Metric]:
         return super().metrics + [self.gp_tracker]
 
-    def discriminator_step(self, real: Any, labels: Any) -> Any:
-        m = ops.shape(real)[0]
-        fake = self._generate(self._noise(m), labels, training=True)
-        with tf.GradientTape() as tape:
-            real_scores = self._discriminate(real, labels)
-            fake_scores = self._discriminate(fake, labels)
-            penalty = gradient_penalty(lambda x: self.discriminator(x, training=True), real, fake,
-                                       seed=self.seed_generator, condition=labels)
-            loss = ops.mean(fake_scores) - ops.mean(real_scores) + self.gp_weight * penalty
-        weights = self.discriminator.trainable_weights
-        self.d_optimizer.apply(tape.gradient(loss, weights), weights)
-        self.d_real_tracker.update_state(ops.mean(real_scores))
+    def d_loss(self, real_scores: Any, fake_scores: Any, real: Any, fake: Any, labels: Any) -> Any:
+        """The critic's loss ``mean f(fake) − mean f(real) + λ · GP``, inside ``discriminator_step``'s tape."""
+        penalty = gradient_penalty(lambda x: self.discriminator(x, training=True), real, fake,
+                                   seed=self.seed_generator, condition=labels)
         self.gp_tracker.update_state(penalty)
-        return loss
+        return ops.mean(fake_scores) - ops.mean(real_scores) + self.gp_weight * penalty
 
     def generator_step(self, m: Any, labels: Any) -> Any:
         z = self._noise(m)

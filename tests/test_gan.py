@@ -190,6 +190,18 @@ def test_wgan_gp_logs_and_critic_steps():
     assert int(model.d_optimizer.iterations) == 2 and int(model.g_optimizer.iterations) == 1
 
 
+def test_the_loss_is_the_only_part_wgan_gp_replaces():
+    assert gan.WGANGP.discriminator_step is gan.GAN.discriminator_step
+    real_out, fake_out = np.array([[0.9], [0.8]], "float32"), np.array([[0.2], [0.1]], "float32")
+    model = _compiled()
+    expected = gan.discriminator_loss(real_out, fake_out)
+    assert np.isclose(float(model.d_loss(real_out, fake_out, REAL[:2], REAL[:2], None)), float(expected))
+    critic = _compiled(gan.WGANGP, gp_weight=0.0)
+    loss = critic.d_loss(real_out, fake_out, REAL[:2], REAL[::-1][:2], None)
+    assert np.isclose(float(loss), 0.15 - 0.85)               # mean f(fake) − mean f(real), λ = 0
+    assert np.isfinite(float(critic.gp_tracker.result())) and float(critic.gp_tracker.count) == 1
+
+
 def test_conditional_gan_step():
     keras.utils.set_random_seed(0)
     z, label = keras.Input((LATENT,)), keras.Input((), dtype="int32")
