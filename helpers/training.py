@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import pickle
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -109,7 +110,8 @@ def train_or_reuse(
     ``helpers.runtime.get_profile()``). With ``reuse`` (default:
     the environment variable ``COURSE_REUSE`` is 1/true/yes/on) and files saved by a run of the same
     profile and ``settings``, the weights are loaded into ``models`` instead, the saved value is
-    returned, and one line says so. Anything else (no files, another profile or settings, weights
+    returned, and one line says so (the optimizers' state is not restored: train further inside
+    ``train()``). Anything else (no files, another profile or settings, weights
     that no longer fit the model) trains again, saying why when reuse was asked for.
 
     >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
@@ -145,7 +147,10 @@ def train_or_reuse(
             else:
                 try:
                     for model, path in zip(model_list, weight_paths):
-                        model.load_weights(path)
+                        with warnings.catch_warnings():  # the optimizer's state is not reused (on purpose):
+                            warnings.filterwarnings(    # a compiled model's fresh optimizer has none yet
+                                "ignore", message="Skipping variable loading for optimizer", category=UserWarning)
+                            model.load_weights(path)
                 except ValueError as error:  # the model changed since: shapes or layers differ
                     why = f"the saved weights no longer fit the model ({str(error).splitlines()[0][:120]})"
                 else:

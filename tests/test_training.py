@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -226,9 +228,11 @@ def test_train_or_reuse_reloads_weights_and_result(tmp_path, capsys):
     calls, first = [], _tiny()
     result = training.train_or_reuse("m", _fit(first, calls), first, folder=tmp_path, profile="demo")
     assert capsys.readouterr().out == ""  # training without COURSE_REUSE prints nothing extra
-    second = _tiny()  # fresh weights
-    again = training.train_or_reuse("m", _fit(second, calls), second, folder=tmp_path, profile="demo",
-                                    reuse=True)
+    second = _tiny()  # fresh weights, and a fresh optimizer: no warning that its state is not loaded
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = training.train_or_reuse("m", _fit(second, calls), second, folder=tmp_path, profile="demo",
+                                        reuse=True)
     assert calls == [1] and again == result
     assert "reused the weights and results of the demo run" in capsys.readouterr().out
     for a, b in zip(first.get_weights(), second.get_weights()):
