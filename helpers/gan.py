@@ -263,17 +263,21 @@ class GAN(keras.Model):
         z = self._noise(m)
         frozen = [ops.copy(v.value) for v in self.discriminator.non_trainable_weights]
         with tf.GradientTape() as tape:
-            fake_probs = self._discriminate(self._generate(z, labels), labels)
-            if self.generator_loss == "minimax":
-                loss = minimax_generator_loss(fake_probs)
-            else:
-                loss = non_saturating_generator_loss(fake_probs)
+            fake_out = self._discriminate(self._generate(z, labels), labels)
+            loss = self.g_loss(fake_out)
         weights = self.generator.trainable_weights
         self.g_optimizer.apply(tape.gradient(loss, weights), weights)
         for variable, value in zip(self.discriminator.non_trainable_weights, frozen):
             variable.assign(value)
-        self.d_fake_tracker.update_state(ops.mean(fake_probs))
+        self.d_fake_tracker.update_state(ops.mean(fake_out))
         return loss
+
+    def g_loss(self, fake_probs: Any) -> Any:
+        """The generator's loss (logged as ``g_loss``), inside ``generator_step``'s tape: the minimax
+        ``mean log(1 − D(G(z)))`` or the non-saturating ``−mean log D(G(z))``. Subclasses replace it."""
+        if self.generator_loss == "minimax":
+            return minimax_generator_loss(fake_probs)
+        return non_saturating_generator_loss(fake_probs)
 
     def train_step(self, data: Any) -> dict[str, Any]:
         real, labels = self._unpack(data)
@@ -318,18 +322,9 @@ class WGANGP(GAN):
         self.gp_tracker.update_state(penalty)
         return ops.mean(fake_scores) - ops.mean(real_scores) + self.gp_weight * penalty
 
-    def generator_step(self, m: Any, labels: Any) -> Any:
-        z = self._noise(m)
-        frozen = [ops.copy(v.value) for v in self.discriminator.non_trainable_weights]
-        with tf.GradientTape() as tape:
-            fake_scores = self._discriminate(self._generate(z, labels), labels)
-            loss = -ops.mean(fake_scores)
-        weights = self.generator.trainable_weights
-        self.g_optimizer.apply(tape.gradient(loss, weights), weights)
-        for variable, value in zip(self.discriminator.non_trainable_weights, frozen):
-            variable.assign(value)
-        self.d_fake_tracker.update_state(ops.mean(fake_scores))
-        return loss
+    def g_loss(self, fake_scores: Any) -> Any:
+        """The generator's loss ``−mean f(G(z))``, inside ``generator_step``'s tape."""
+        return -ops.mean(fake_scores)
 
 
 @keras.saving.register_keras_serializable(package="helpers")

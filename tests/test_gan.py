@@ -190,7 +190,7 @@ def test_wgan_gp_logs_and_critic_steps():
     assert int(model.d_optimizer.iterations) == 2 and int(model.g_optimizer.iterations) == 1
 
 
-def test_the_loss_is_the_only_part_wgan_gp_replaces():
+def test_the_losses_are_the_only_parts_wgan_gp_replaces():
     assert gan.WGANGP.discriminator_step is gan.GAN.discriminator_step
     real_out, fake_out = np.array([[0.9], [0.8]], "float32"), np.array([[0.2], [0.1]], "float32")
     model = _compiled()
@@ -200,6 +200,11 @@ def test_the_loss_is_the_only_part_wgan_gp_replaces():
     loss = critic.d_loss(real_out, fake_out, REAL[:2], REAL[::-1][:2], None)
     assert np.isclose(float(loss), 0.15 - 0.85)               # mean f(fake) − mean f(real), λ = 0
     assert np.isfinite(float(critic.gp_tracker.result())) and float(critic.gp_tracker.count) == 1
+    assert gan.WGANGP.generator_step is gan.GAN.generator_step
+    assert np.isclose(float(critic.g_loss(fake_out)), -0.15)   # −mean f(G(z))
+    assert np.isclose(float(model.g_loss(fake_out)), float(gan.non_saturating_generator_loss(fake_out)))
+    minimax = _compiled(generator_loss="minimax")
+    assert np.isclose(float(minimax.g_loss(fake_out)), float(gan.minimax_generator_loss(fake_out)))
 
 
 def test_conditional_gan_step():
