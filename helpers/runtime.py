@@ -287,7 +287,7 @@ def print_cost(notebook: str, profile: str | None = None) -> None:
     """Print what running ``notebook`` at ``profile`` costs, and the other profiles for comparison.
 
     >>> print_cost("01_char_rnn", "demo")  # doctest: +ELLIPSIS
-    profile demo: about ... min (measured on 2 CPU cores; less on a GPU). Other profiles: smoke ...
+    profile demo: ... min (measured on 2 CPU cores; less on a GPU). Other profiles: smoke ...
     """
     profile = get_profile(profile)
     key = notebook.split("_")[0]
