@@ -9,7 +9,7 @@ Modules (import the one you need, e.g. ``from helpers import data, plotting``):
 - ``data``: the dataset registry, verified downloads/mirror copies, and loaders.
 - ``decoding``: samplers (temperature, top-k, top-p) and character generators.
 - ``rnn``: stateful-RNN utilities (state reset, stateless twin).
-- ``training``: atomic ``.keras`` saves and the best-model checkpoint.
+- ``training``: atomic ``.keras`` saves, the best-model checkpoint, ``train_or_reuse`` (``COURSE_REUSE=1``).
 - ``plotting``: course plot style, learning curves, image grids, reconstructions, quality scores.
 - ``layers``: reusable Keras layers (tied ``DenseTranspose``, ``ActivityPenalty``).
 - ``text``: length bucketing and the sentiment-prediction wrapper.
