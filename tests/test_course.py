@@ -136,7 +136,7 @@ def test_course_set_repo_command_end_to_end(course_copy):
 def test_course_usage_lists_every_command():
     proc = subprocess.run(["bash", str(ROOT / "course")], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
-    for command in ("demo", "test", "lab", "slides", "set-repo"):
+    for command in ("demo", "test", "lab", "slides", "set-repo", "colab-check"):
         assert f"./course {command}" in proc.stdout
 
 
