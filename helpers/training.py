@@ -107,12 +107,12 @@ def train_or_reuse(
     ``train()`` trains ``models`` and returns what the later cells need (histories, curves, sample
     images: plain data, no callbacks or models). After it runs, each model's weights and the returned
     value are saved atomically in ``folder`` under ``name`` and ``profile`` (default: the run profile,
-    ``helpers.runtime.get_profile()``). With ``reuse`` (default:
-    the environment variable ``COURSE_REUSE`` is 1/true/yes/on) and files saved by a run of the same
-    profile and ``settings``, the weights are loaded into ``models`` instead, the saved value is
-    returned, and one line says so (the optimizers' state is not restored: train further inside
-    ``train()``). Anything else (no files, another profile or settings, weights
-    that no longer fit the model) trains again, saying why when reuse was asked for.
+    ``helpers.runtime.get_profile()``). With ``reuse`` (default: the environment variable
+    ``COURSE_REUSE`` is 1/true/yes/on) and files saved by a run of the same profile and ``settings``,
+    the weights are loaded into ``models`` instead, the saved value is returned, and one line says so
+    (the optimizers' state is not restored: train further inside ``train()``). Anything else (no
+    files, another profile or settings, weights that no longer fit the model) trains again, from the
+    models' weights as they were, saying why when reuse was asked for.
 
     >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
@@ -145,6 +145,7 @@ def train_or_reuse(
             if saved.get("settings") != settings:
                 why = f"saved with other settings ({saved.get('settings')} vs {settings})"
             else:
+                before = [model.get_weights() for model in model_list]
                 try:
                     for model, path in zip(model_list, weight_paths):
                         with warnings.catch_warnings():  # the optimizer's state is not reused (on purpose):
@@ -152,6 +153,8 @@ def train_or_reuse(
                                 "ignore", message="Skipping variable loading for optimizer", category=UserWarning)
                             model.load_weights(path)
                 except ValueError as error:  # the model changed since: shapes or layers differ
+                    for model, weights in zip(model_list, before):  # train from where it was, not half-loaded
+                        model.set_weights(weights)
                     why = f"the saved weights no longer fit the model ({str(error).splitlines()[0][:120]})"
                 else:
                     print(f"{REUSE_ENV}: {name}: reused the weights and results of the {profile} run saved "

@@ -266,6 +266,18 @@ def test_train_or_reuse_trains_again_and_says_why(tmp_path, capsys, change, why)
     assert why in capsys.readouterr().out
 
 
+def test_train_or_reuse_trains_from_the_original_weights_when_some_do_not_fit(tmp_path):
+    first, second = _tiny(), _tiny(2)
+    training.train_or_reuse("pair", lambda: None, [first, second], folder=tmp_path, profile="demo")
+    fresh_first, wider = _tiny(), _tiny(3)  # the first model fits its file, the second no longer does
+    original = fresh_first.get_weights()
+    seen = []
+    training.train_or_reuse("pair", lambda: seen.append(fresh_first.get_weights()), [fresh_first, wider],
+                            folder=tmp_path, profile="demo", reuse=True)
+    for a, b in zip(seen[0], original):  # train() started from fresh_first's own weights, not the saved ones
+        np.testing.assert_array_equal(a, b)
+
+
 def test_train_or_reuse_keeps_nothing_from_a_failed_run(tmp_path):
     model = _tiny()
 
