@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import keras
-import numpy as np  # noqa: F401  (used by the doctest)
 
 from helpers import files
 
@@ -114,6 +113,7 @@ def train_or_reuse(
     files, another profile or settings, weights that no longer fit the model) trains again, from the
     models' weights as they were, saying why when reuse was asked for.
 
+    >>> import numpy as np
     >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
     >>> fit = lambda: model.fit(np.ones((4, 1)), np.ones((4, 1)), epochs=2, verbose=0).history
