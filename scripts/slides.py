@@ -61,9 +61,32 @@ def slide_type(cell: dict) -> str:
     return "-"
 
 
+_HEADING = re.compile(r"^(?=#{1,3}\s)", re.M)
+
+
+def split_at_headings(cell: dict) -> list[dict]:
+    """A markdown cell cut before each ``#``/``##``/``###`` line that is not its first, so that a section
+    starting mid-cell still opens its own slide; other cells unchanged.
+
+    >>> [c["source"] for c in split_at_headings({"cell_type": "markdown", "source": "Text.\\n## B\\nMore"})]
+    ['Text.\\n', '## B\\nMore']
+    """
+    if cell.get("cell_type") != "markdown":
+        return [cell]
+    parts = _HEADING.split("".join(cell.get("source", "")))
+    if len(parts) > 1 and not parts[0].strip():  # blank lines before the first heading stay with it
+        parts = [parts[0] + parts[1], *parts[2:]]
+    pieces = [dict(copy.deepcopy(cell), source=part) for part in parts]  # each its own metadata
+    for i, piece in enumerate(pieces[1:], 1):
+        piece["id"] = f"{cell.get('id', 'cell')}-{i}"
+    return pieces
+
+
 def with_slide_metadata(nb: dict) -> dict:
-    """A copy of ``nb`` with ``metadata.slideshow.slide_type`` on every cell (the first is a slide)."""
+    """A copy of ``nb`` with ``metadata.slideshow.slide_type`` on every cell (the first is a slide);
+    markdown cells are first cut at their headings (``split_at_headings``)."""
     nb = copy.deepcopy(nb)
+    nb["cells"] = [part for cell in nb["cells"] for part in split_at_headings(cell)]
     for i, cell in enumerate(nb["cells"]):
         kind = "slide" if i == 0 else slide_type(cell)
         if not "".join(cell.get("source", "")).strip():

@@ -184,6 +184,9 @@ def test_slide_types_follow_the_headings():
     assert nb == original  # the stored notebook is never changed
     kinds = [c["metadata"]["slideshow"]["slide_type"] for c in marked["cells"]]
     assert kinds == ["slide", "slide", "-", "subslide", "-", "slide", "skip"]
+    mid = slides.with_slide_metadata({"cells": [md("# T\n"), md("Intro.\n## Mid-cell section\ntext")], "metadata": {}})
+    assert [(c["source"], c["metadata"]["slideshow"]["slide_type"]) for c in mid["cells"][1:]] == [
+        ("Intro.\n", "-"), ("## Mid-cell section\ntext", "slide")]  # a section opened mid-cell gets its slide
 
 
 def test_slides_select_by_number_or_name():
@@ -199,6 +202,19 @@ def _chromium() -> str | None:
         if shutil.which(name):
             return shutil.which(name)
     return None
+
+
+def test_every_notebook_builds_a_deck_with_one_slide_per_section():
+    vendor = slides.OUT / slides.VENDOR / "versions.json"
+    if shutil.which("npm") is None and not vendor.exists():
+        pytest.skip("npm is needed once to install reveal.js into build/slides/_vendor")
+    decks = slides.build(NOTEBOOKS)
+    assert [d.name.split(".")[0] for d in decks] == [p.stem for p in NOTEBOOKS]
+    for deck, notebook in zip(decks, NOTEBOOKS):
+        headings = sum(line.startswith(("## ", "### ")) for cell in json.loads(notebook.read_text("utf-8"))["cells"]
+                       if cell["cell_type"] == "markdown" for line in "".join(cell["source"]).splitlines())
+        sections = len(re.findall(r"<section\b", deck.read_text(encoding="utf-8")))
+        assert sections >= headings > 5, f"{deck.name}: {sections} slides for {headings} section headings"
 
 
 def test_a_built_deck_renders_offline_in_headless_chromium():
