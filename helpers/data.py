@@ -40,6 +40,7 @@ __all__ = [
     "DataUnavailableError",
     "ImdbData",
     "TruncatedFileError",
+    "fetch",
     "load_fashion_mnist",
     "load_imdb",
     "load_shakespeare",
@@ -177,7 +178,7 @@ def _problem(path: Path, expected: _Variant) -> tuple[type[DataError], str] | No
     return None
 
 
-def _fetch(dataset: str, filename: str, *, mirror: PathLike | None = None,
+def fetch(dataset: str, filename: str, *, mirror: PathLike | None = None,
           cache_dir: PathLike | None = None) -> Path:
     """Return the path of a verified copy of a registry file in the cache, fetching it if needed.
 
@@ -185,7 +186,7 @@ def _fetch(dataset: str, filename: str, *, mirror: PathLike | None = None,
     (``$COURSE_DATA_MIRROR/<directory>/<file>`` or an accepted equivalent), then downloads it.
     The returned file's name is the canonical one, or an equivalent's when the mirror supplied that.
 
-    >>> _fetch("shakespeare", "shakespeare.txt").name
+    >>> fetch("shakespeare", "shakespeare.txt").name
     'shakespeare.txt'
     """
     spec = _lookup(dataset, filename)
@@ -456,7 +457,7 @@ def load_shakespeare(*, mirror: PathLike | None = None, cache_dir: PathLike | No
     >>> load_shakespeare()[:14]
     'First Citizen:'
     """
-    path = _fetch("shakespeare", "shakespeare.txt", mirror=mirror, cache_dir=cache_dir)
+    path = fetch("shakespeare", "shakespeare.txt", mirror=mirror, cache_dir=cache_dir)
     return path.read_bytes().decode("utf-8")
 
 
@@ -486,7 +487,7 @@ def load_fashion_mnist(
     ((60000, 28, 28), (10000,))
     """
     def split(prefix: str) -> tuple[np.ndarray, np.ndarray]:
-        paths = [_fetch("fashion_mnist", f"{prefix}-{kind}-ubyte.gz", mirror=mirror, cache_dir=cache_dir)
+        paths = [fetch("fashion_mnist", f"{prefix}-{kind}-ubyte.gz", mirror=mirror, cache_dir=cache_dir)
                  for kind in ("images-idx3", "labels-idx1")]
         images, labels = _read_idx(paths[0], 2051, 3), _read_idx(paths[1], 2049, 1)
         if images.shape[1:] != (28, 28) or len(images) != len(labels):
@@ -504,7 +505,7 @@ def load_spa_eng(*, mirror: PathLike | None = None,
     >>> load_spa_eng()[0]
     ('Go.', 'Ve.')
     """
-    path = _fetch("spa_eng", "spa.txt", mirror=mirror, cache_dir=cache_dir)
+    path = fetch("spa_eng", "spa.txt", mirror=mirror, cache_dir=cache_dir)
     pairs = []
     for number, line in enumerate(path.read_bytes().decode("utf-8").splitlines(), start=1):
         if not line.strip():
@@ -555,7 +556,7 @@ def load_imdb(*, mirror: PathLike | None = None, cache_dir: PathLike | None = No
     >>> len(imdb.train_texts), int(imdb.train_labels.sum())  # doctest: +SKIP
     (25000, 12500)
     """
-    archive = _fetch("imdb", "aclImdb_v1.tar.gz", mirror=mirror, cache_dir=cache_dir)
+    archive = fetch("imdb", "aclImdb_v1.tar.gz", mirror=mirror, cache_dir=cache_dir)
     root = _safe_extract(archive, archive.parent / "aclImdb_extracted",
                         members=lambda name: _IMDB_MEMBERS.fullmatch(name) is not None) / "aclImdb"
     train_texts, train_labels = _read_imdb_split(root / "train")

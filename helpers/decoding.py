@@ -22,18 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from helpers.runtime import check_int
+
 Encoder = Callable[[str], Sequence[int]]
 Decoder = Callable[[Sequence[int]], str]
-
-
-def _check_int(name: str, value: Any, minimum: int, note: str = "") -> int:
-    """``int(value)``, or ``ValueError`` unless it is an integer ≥ ``minimum`` (bools refused).
-
-    The one integer-argument check of the package (decoders, samplers, splits, masking).
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}{note}, got {value!r}.")
-    return int(value)
 
 
 def check_sampling_args(
@@ -51,7 +43,7 @@ def check_sampling_args(
             "such as 0.01 for nearly greedy text, 1 to sample from the model, >1 for wilder text."
         )
     if top_k is not None:
-        _check_int("top_k", top_k, 1, " (or None to keep every token)")
+        check_int("top_k", top_k, 1, " (or None to keep every token)")
     if top_p is not None and (
         isinstance(top_p, bool)
         or not isinstance(top_p, (int, float, np.number))
@@ -63,14 +55,15 @@ def check_sampling_args(
         )
 
 
-_DIVERGED_ADVICE = (
+DIVERGED_ADVICE = (
     "the model has probably diverged in training (look for a NaN or exploding loss) or its weights "
     "are broken: retrain with a lower learning rate or gradient clipping (e.g. clipnorm=1.0), "
     "or load an earlier checkpoint."
 )
 
 
-def _rows(mask: np.ndarray) -> str:
+def describe_rows(mask: np.ndarray) -> str:
+    """The first few row indices where ``mask`` is true, for an error message: ``[0, 3] …``."""
     rows = np.flatnonzero(mask).tolist()
     return f"{rows[:5]}{' …' if len(rows) > 5 else ''}"
 
@@ -82,14 +75,14 @@ def _check_logits(logits: np.ndarray) -> None:
     if bad.any():
         what = "NaN" if np.isnan(rows).any() else "+inf"
         raise ValueError(
-            f"logits contain {what} (rows {_rows(bad.any(axis=1))}), so no token can be sampled: "
-            f"{_DIVERGED_ADVICE} (-inf is accepted: it marks an impossible token.)"
+            f"logits contain {what} (rows {describe_rows(bad.any(axis=1))}), so no token can be sampled: "
+            f"{DIVERGED_ADVICE} (-inf is accepted: it marks an impossible token.)"
         )
     impossible = (rows == -np.inf).all(axis=1)
     if impossible.any():
         raise ValueError(
-            f"every logit is -inf in rows {_rows(impossible)}, so no token is possible: keep at "
-            f"least one finite logit per row; from a model, {_DIVERGED_ADVICE}"
+            f"every logit is -inf in rows {describe_rows(impossible)}, so no token is possible: keep at "
+            f"least one finite logit per row; from a model, {DIVERGED_ADVICE}"
         )
 
 
@@ -102,7 +95,7 @@ def _check_model_output(values: Any, what: str, position: int, total: int) -> np
                                         ("-inf", (values == -np.inf).any())) if hit]
         raise ValueError(
             f"the model's {what} for new character {position + 1} of {total} contain "
-            f"{' and '.join(kinds)}: {_DIVERGED_ADVICE}"
+            f"{' and '.join(kinds)}: {DIVERGED_ADVICE}"
         )
     return values
 
@@ -241,7 +234,7 @@ def extend_text_by_reprediction(
 
 
 def _check_n(n_chars: int) -> int:
-    return _check_int("n_chars", n_chars, 0)
+    return check_int("n_chars", n_chars, 0)
 
 
 class CharStepper:

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from helpers.runtime import _env_flag  # package-internal: the one reading of "1/true/yes/on"
+from helpers.runtime import env_flag  # the one reading of "1/true/yes/on"
 
 __all__ = [
     "HUB_USE_V4",
@@ -467,7 +467,7 @@ def sentence_encoder(prefer: str = "auto", trainable: bool = False, *, handle: s
     if prefer not in ("auto", "hub", "offline"):
         raise ValueError(f"prefer must be 'auto', 'hub' or 'offline'; got {prefer!r}.")
     if prefer == "auto":
-        flagged = any(_env_flag(v) for v in (OFFLINE_ENV, "CI"))
+        flagged = any(env_flag(v) for v in (OFFLINE_ENV, "CI"))
         host = urllib.parse.urlparse(handle).hostname
         if flagged:
             prefer, why = "offline", f"${OFFLINE_ENV} or $CI is set"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["METRICS_ENV", "WORK_DIR_ENV", "atomic_path", "atomic_write_text", "record", "recorded",
-           "temporary_path", "work_dir"]
+           "plain_value", "temporary_path", "work_dir"]
 
 METRICS_ENV = "COURSE_METRICS_FILE"
 """Set by ``scripts/run_notebooks.py``: the JSON file ``record()`` merges each metric into."""
@@ -115,7 +115,7 @@ def work_dir(*parts: str) -> Path:
 _recorded: dict[str, Any] = {}
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """A tensor, a NumPy scalar or a 0-d array as a Python number (without importing NumPy)."""
     if hasattr(value, "numpy"):  # TensorFlow tensors, Keras variables
         value = value.numpy()
@@ -136,7 +136,7 @@ def record(name: str, value: Any) -> Any:
     """
     if not name or not isinstance(name, str):
         raise ValueError("record() needs a non-empty metric name, such as record('test_accuracy', 0.91).")
-    value = _plain(value)
+    value = plain_value(value)
     json.dumps(value)  # fail here, clearly, for values a report cannot hold
     _recorded[name] = value
     target = os.environ.get(METRICS_ENV)

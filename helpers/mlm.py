@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from helpers.decoding import _check_int
+from helpers.runtime import check_int
 
 
 class MaskedBatch(NamedTuple):
@@ -70,7 +70,7 @@ def mask_tokens(
     if not np.issubdtype(ids.dtype, np.integer):
         raise TypeError(f"token_ids must hold integer token ids, got dtype {ids.dtype}; "
                         "tokenize the text first (e.g. with a vocabulary lookup).")
-    _check_int("vocab_size", vocab_size, 2)
+    check_int("vocab_size", vocab_size, 2)
     if ids.min() < 0 or ids.max() >= vocab_size:
         raise ValueError(f"token ids must lie in [0, vocab_size={vocab_size}); found ids from "
                          f"{ids.min()} to {ids.max()}: is vocab_size right?")

@@ -297,7 +297,7 @@ def _cache_path(cache_dir: str | Path | None) -> Path:
 
     from helpers import data
 
-    folder = data._fetch("fashion_mnist", "t10k-labels-idx1-ubyte.gz", cache_dir=cache_dir).parent
+    folder = data.fetch("fashion_mnist", "t10k-labels-idx1-ubyte.gz", cache_dir=cache_dir).parent
     return folder / f"quality-classifier-keras{keras.__version__}.keras"
 
 

@@ -28,12 +28,10 @@ T = TypeVar("T")
 _TRUTHY = {"1", "true", "yes", "on"}
 
 
-def _env_flag(name: str) -> bool:
+def env_flag(name: str) -> bool:
     """True when the environment variable ``name`` is set to 1, true, yes or on (any case).
 
-    Package-internal (``helpers.encoders`` reads ``$COURSE_OFFLINE`` and ``$CI`` with it).
-
-    >>> _env_flag("COURSE_SURELY_UNSET_VARIABLE")
+    >>> env_flag("COURSE_SURELY_UNSET_VARIABLE")
     False
     """
     return os.environ.get(name, "").strip().lower() in _TRUTHY
@@ -58,7 +56,7 @@ def get_profile(name: str | None = None) -> str:
                 f"(for example: export {PROFILE_ENV}=demo)."
             )
         return chosen
-    if _env_flag("CI"):
+    if env_flag("CI"):
         return "smoke"
     return "demo"  # also on a GPU: full stays opt-in (its time is only estimated)
 
@@ -80,48 +78,111 @@ def chooser(profile: str) -> Callable[..., Any]:
     return pick
 
 
-def seed_everything(seed: int = 42, *, deterministic: bool = False) -> np.random.Generator:
+SEED_ENV = "COURSE_SEED"
+"""The run seed: every random source of a notebook follows it (``get_seed``)."""
+
+
+def get_seed(default: int = 42) -> int:
+    """Return the run seed: ``$COURSE_SEED`` if set, else ``default`` (the notebook's own seed).
+
+    The seed sweep (``./course demo --seeds 0,1,2``) sets the variable once per run.
+
+    >>> get_seed(42) if "COURSE_SEED" not in os.environ else 42
+    42
+    """
+    text = os.environ.get(SEED_ENV, "").strip()
+    if not text:
+        return check_int("default", default, 0)
+    if not text.isdigit():
+        raise ValueError(f"{SEED_ENV}={text!r} is not a seed: use a non-negative integer, for example "
+                         f"export {SEED_ENV}=1 (or unset it for the notebook's own seed, {default}).")
+    return int(text)
+
+
+def check_int(name: str, value: Any, minimum: int, note: str = "") -> int:
+    """``int(value)``, or ``ValueError`` unless it is an integer ≥ ``minimum`` (bools refused).
+
+    The one integer-argument check of the package (seeds, decoders, samplers, splits, masking).
+
+    >>> check_int("top_k", 3, 1)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}{note}, got {value!r}.")
+    return int(value)
+
+
+DETERMINISTIC_DEFAULT = False
+"""Whether ``seed_everything`` turns on TensorFlow's op determinism unless told otherwise: off, from
+the measurement in ``benchmarks/determinism.py`` (see the README)."""
+
+
+def seed_everything(seed: int = 42, *, deterministic: bool | None = None) -> np.random.Generator:
     """Seed Python, NumPy, TensorFlow and Keras; optionally make TensorFlow ops deterministic.
 
     Returns a NumPy ``Generator`` seeded with ``seed`` (``np.random.default_rng()`` ignores the
-    global seed, so pass this one around instead).
+    global seed, so pass this one around instead). ``deterministic`` (default
+    ``DETERMINISTIC_DEFAULT``) turns on ``tf.config.experimental.enable_op_determinism``.
 
     >>> rng = seed_everything(42)
     >>> int(rng.integers(100))
     8
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
+    seed = check_int("seed", seed, 0)
     import keras
 
     os.environ["PYTHONHASHSEED"] = str(seed)  # affects subprocesses only
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)  # Python, NumPy and the backend (TensorFlow)
-    if deterministic:
+    if DETERMINISTIC_DEFAULT if deterministic is None else deterministic:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
     return np.random.default_rng(seed)
 
 
-def device_report() -> str:
-    """Return a short, printable report of library versions and the devices TensorFlow sees.
+_SETTING_TYPES = (bool, int, float, str, type(None))
 
-    >>> "TensorFlow" in device_report()
-    True
+
+def _setting(value: Any) -> Any:
+    if isinstance(value, _SETTING_TYPES):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        items = [_setting(v) for v in value]
+        return _SKIP if any(i is _SKIP for i in items) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        items = {k: _setting(v) for k, v in value.items()}
+        return _SKIP if any(i is _SKIP for i in items.values()) else items
+    return _SKIP
+
+
+_SKIP = object()
+
+
+def parameters(namespace: dict[str, Any]) -> dict[str, Any]:
+    """The parameters cell's values: every UPPER_CASE name of ``namespace`` that holds plain data.
+
+    A notebook's parameters cell ends with ``SETTINGS = runtime.parameters(globals())``; every
+    training passes ``settings=SETTINGS`` to ``training.train_or_reuse``, so a re-run in class reuses
+    a training only when no parameter changed (none can be forgotten at a call site). Numbers,
+    strings, booleans, None and lists/tuples/dicts of them count; modules, functions, paths and
+    arrays do not.
+
+    >>> parameters({"EPOCHS": 3, "LR": 1e-3, "WORK": object(), "rng": 1, "SIZES": (1, 2)})
+    {'EPOCHS': 3, 'LR': 0.001, 'SIZES': [1, 2]}
     """
-    import keras
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    lines = [
-        f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
-        f"Keras {keras.__version__} (backend: {keras.backend.backend()})",
-        f"CPU cores: {os.cpu_count()}, GPUs: {len(gpus)}"
-        + (f" ({', '.join(g.name for g in gpus)})" if gpus else ""),
-    ]
-    return "\n".join(lines)
+    if not isinstance(namespace, dict):
+        raise TypeError("parameters() takes the notebook's namespace: runtime.parameters(globals()).")
+    found = {}
+    for name in sorted(namespace):
+        if name.isupper() and not name.startswith("_") and name != "SETTINGS":
+            value = _setting(namespace[name])
+            if value is not _SKIP:
+                found[name] = value
+    return found
 
 
 KNOWN_WARNINGS: tuple[str, ...] = (

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from helpers.decoding import _DIVERGED_ADVICE, _check_int, _rows  # one wording, one check
+from helpers.decoding import DIVERGED_ADVICE, describe_rows  # one wording
+from helpers.runtime import check_int  # one check
 
 State = Any
 EncodeFn = Callable[[Any], State]
@@ -139,7 +140,7 @@ def _log_probs(step_output: Any, batch: int, end_id: int, step: int) -> np.ndarr
         what = "NaN" if nan.any() else "+inf"
         raise ValueError(
             f"decode_step returned {what} log-probabilities at step {step} (rows "
-            f"{_rows((nan | pos_inf).any(axis=1))}): {_DIVERGED_ADVICE}"
+            f"{describe_rows((nan | pos_inf).any(axis=1))}): {DIVERGED_ADVICE}"
         )
     if out.max() > _LOG_PROB_TOLERANCE:
         raise ValueError(
@@ -151,8 +152,8 @@ def _log_probs(step_output: Any, batch: int, end_id: int, step: int) -> np.ndarr
     if impossible.any():
         raise ValueError(
             f"decode_step gave every token log-probability -inf at step {step} (rows "
-            f"{_rows(impossible)}), so no next token is possible: the model's output is broken "
-            f"(probabilities all 0 or NaN before the log); {_DIVERGED_ADVICE}"
+            f"{describe_rows(impossible)}), so no next token is possible: the model's output is broken "
+            f"(probabilities all 0 or NaN before the log); {DIVERGED_ADVICE}"
         )
     return out
 
@@ -202,9 +203,9 @@ def greedy_decode(encode: EncodeFn, decode_step: StepFn, sources: Any, *, start_
     >>> greedy_decode(enc, step, ["a"], start_id=0, end_id=1, max_length=3)[0]
     [[2, 2, 2]]
     """
-    max_length = _check_int("max_length", max_length, 1)
-    start_id = _check_int("start_id", start_id, 0)
-    end_id = _check_int("end_id", end_id, 0)
+    max_length = check_int("max_length", max_length, 1)
+    start_id = check_int("start_id", start_id, 0)
+    end_id = check_int("end_id", end_id, 0)
     n = _check_sources(sources)
     state = encode(sources)
     outputs: list[list[int]] = [[] for _ in range(n)]
@@ -253,10 +254,10 @@ def beam_search(encode: EncodeFn, decode_step: StepFn, source: Any, *, beam_widt
     >>> beam_search(enc, step, "a", beam_width=2, start_id=0, end_id=1, max_length=2)[0][0]
     [2, 2]
     """
-    beam_width = _check_int("beam_width", beam_width, 1)
-    max_length = _check_int("max_length", max_length, 1)
-    start_id = _check_int("start_id", start_id, 0)
-    end_id = _check_int("end_id", end_id, 0)
+    beam_width = check_int("beam_width", beam_width, 1)
+    max_length = check_int("max_length", max_length, 1)
+    start_id = check_int("start_id", start_id, 0)
+    end_id = check_int("end_id", end_id, 0)
     penalty = _check_length_penalty(length_penalty)
 
     def norm(total: np.ndarray | float, length: int) -> Any:
@@ -312,8 +313,8 @@ def positional_encoding(length: int, depth: int) -> np.ndarray:
     >>> positional_encoding(2, 4).astype(float).round(3).tolist()
     [[0.0, 1.0, 0.0, 1.0], [0.841, 0.54, 0.01, 1.0]]
     """
-    length = _check_int("length", length, 1)
-    depth = _check_int("depth", depth, 2)
+    length = check_int("length", length, 1)
+    depth = check_int("depth", depth, 2)
     if depth % 2:
         raise ValueError(f"depth must be even (sin/cos pairs), got {depth}.")
     p = np.arange(length)[:, None]
@@ -343,7 +344,7 @@ def causal_mask(length: int) -> np.ndarray:
     >>> causal_mask(3).astype(int).tolist()
     [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
     """
-    length = _check_int("length", length, 1)
+    length = check_int("length", length, 1)
     return np.tril(np.ones((length, length), dtype=bool))
 
 

@@ -124,7 +124,7 @@ def train_or_reuse(
     >>> again == history
     True
     """
-    from helpers.runtime import _env_flag, get_profile
+    from helpers.runtime import env_flag, get_profile
 
     profile = get_profile(profile)
     model_list = [models] if isinstance(models, keras.Model) else list(models)
@@ -136,7 +136,7 @@ def train_or_reuse(
     result_path, weight_paths = _reuse_files(folder, name, profile, len(model_list))
     settings = dict(settings or {})
     if reuse is None:
-        reuse = _env_flag(REUSE_ENV)
+        reuse = env_flag(REUSE_ENV)
     if reuse:
         why = "nothing saved yet"
         if result_path.exists() and all(p.exists() for p in weight_paths):

@@ -31,7 +31,7 @@ import keras
 import numpy as np
 
 from helpers import files, metrics, seq2seq
-from helpers.decoding import _check_int
+from helpers.runtime import check_int
 from helpers.text import standardize
 
 Reference = tuple[str, list[str]]  # (English sentence, all its Spanish translations)
@@ -71,9 +71,9 @@ def split_spa_eng(pairs: Iterable[tuple[str, str]], *, max_words: int, n_valid: 
     >>> len({en for en, _ in s.train}) + len(s.valid) + len(s.test)  # each English sentence once
     3
     """
-    max_words = _check_int("max_words", max_words, 1)
-    n_valid, n_test = _check_int("n_valid", n_valid, 1), _check_int("n_test", n_test, 1)
-    long_words = max_words if long_words is None else _check_int("long_words", long_words, max_words)
+    max_words = check_int("max_words", max_words, 1)
+    n_valid, n_test = check_int("n_valid", n_valid, 1), check_int("n_test", n_test, 1)
+    long_words = max_words if long_words is None else check_int("long_words", long_words, max_words)
     references: dict[str, list[str]] = defaultdict(list)
     for number, pair in enumerate(pairs):
         if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(s, str) for s in pair)):
@@ -111,7 +111,7 @@ def teacher_forcing_dataset(pairs: Sequence[tuple[str, str]], target_vectorizer:
 
     if not pairs:
         raise ValueError("pairs is empty: give (English, Spanish) training pairs.")
-    _check_int("batch_size", batch_size, 1)
+    check_int("batch_size", batch_size, 1)
     jitter = np.random.default_rng(seed).random(len(pairs))
     order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i][1].split()), jitter[i]))
     english = tf.constant([pairs[i][0] for i in order])
@@ -171,7 +171,7 @@ class Translator:
                              "Spanish TextVectorization on 'startofseq <sentence> endofseq'.")
         self.start_id = self.vocabulary.index("startofseq")
         self.end_id = self.vocabulary.index("endofseq")
-        self.max_length = _check_int("max_length", self.max_length, 1)
+        self.max_length = check_int("max_length", self.max_length, 1)
 
     def _options(self) -> dict[str, int]:
         return {"start_id": self.start_id, "end_id": self.end_id, "max_length": self.max_length}
@@ -298,7 +298,7 @@ class BestTranslationCheckpoint(keras.callbacks.Callback):
         if not valid:
             raise ValueError("valid is empty: give the validation (English, references) sentences.")
         self.translator, self.valid, self.path = translator, list(valid), Path(path)
-        self.patience = _check_int("patience", patience, 1)
+        self.patience = check_int("patience", patience, 1)
         self.best, self.best_epoch, self._weights = -1.0, -1, None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

@@ -78,7 +78,7 @@ def check(path: Path, source: Path) -> float:
         (work / path.name).write_text(json.dumps(nb), encoding="utf-8")
         env = {k: v for k, v in os.environ.items()
                if k not in ("PYTHONPATH", "VIRTUAL_ENV", "COURSE_WORK_DIR", "COURSE_METRICS_FILE")}
-        env.update(COURSE_PROFILE="smoke", PIP_DISABLE_PIP_VERSION_CHECK="1")
+        env.update(COURSE_PROFILE="smoke", COURSE_STRICT="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
         env.setdefault("COURSE_CACHE_DIR", str(ROOT / "data" / "cache"))
         start = time.perf_counter()
         result = subprocess.run([python, "-m", "papermill", path.name, str(OUT / path.name), "--kernel", "python3",

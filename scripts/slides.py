@@ -28,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from helpers.files import atomic_write_text  # noqa: E402  (one atomic write for the whole project)
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from run_notebooks import select_notebooks  # noqa: E402  (one notebook selection for every command)
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "build" / "slides"
 VENDOR = "_vendor"
@@ -96,19 +99,9 @@ def with_slide_metadata(nb: dict) -> dict:
 
 
 def select(names: list[str]) -> list[Path]:
-    """Notebooks to build: all when ``names`` is empty, else each by number (``03``) or name."""
-    everything = sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
-    if not names:
-        return everything
-    chosen = []
-    for name in names:
-        stem = Path(name).stem
-        found = [p for p in everything if p.stem == stem or p.stem.split("_")[0] == stem]
-        if not found:
-            raise SystemExit(f"slides: no notebook {name!r}; choose from "
-                             + ", ".join(p.stem for p in everything))
-        chosen += [p for p in found if p not in chosen]
-    return chosen
+    """Notebooks to build: all when ``names`` is empty, else each by number (``03``) or name (the
+    selection ``./course demo`` and ``./course colab-check`` use)."""
+    return select_notebooks(names)
 
 
 def ensure_vendor(out: Path) -> Path:

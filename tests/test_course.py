@@ -193,8 +193,17 @@ def test_slides_select_by_number_or_name():
     assert slides.select(["05"]) == [ROOT / "notebooks" / "05_autoencoders.ipynb"]
     assert slides.select(["03_nmt_rnn", "03"]) == [ROOT / "notebooks" / "03_nmt_rnn.ipynb"]
     assert slides.select([]) == NOTEBOOKS
-    with pytest.raises(SystemExit, match="no notebook '99'"):
+    with pytest.raises(SystemExit, match="No notebook matches '99'"):
         slides.select(["99"])
+
+
+def test_demo_slides_and_colab_check_select_the_same_notebooks():
+    import colab_check
+    import run_notebooks
+
+    for names in (["07"], ["07b"], ["03", "04"], []):
+        assert slides.select(names) == run_notebooks.select_notebooks(names) == colab_check.select_notebooks(names)
+    assert [p.stem for p in slides.select(["07"])] == ["07_gans"]
 
 
 def _chromium() -> str | None:

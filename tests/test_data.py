@@ -130,7 +130,7 @@ def test_cache_hit_returns_without_touching_mirror_or_network(toy, capsys):
     (toy["cache"] / "toy" / "hello.txt").write_bytes(HELLO)
     (toy["mirror"] / "toy" / "hello.txt").write_bytes(b"corrupt bytes")  # would raise if read
 
-    path = data._fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
+    path = data.fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
 
     assert path == toy["cache"] / "toy" / "hello.txt"
     assert capsys.readouterr().out == ""
@@ -146,7 +146,7 @@ def test_mirror_copy_is_verified_and_atomic(toy, tmp_path, monkeypatch, capsys):
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", spy)
-    path = data._fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
+    path = data.fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
 
     assert path.read_bytes() == HELLO
     out = capsys.readouterr().out
@@ -155,7 +155,7 @@ def test_mirror_copy_is_verified_and_atomic(toy, tmp_path, monkeypatch, capsys):
     [(src, dst)] = replaced
     assert dst == path and src.parent == path.parent and src.name.startswith(".hello.") and src.name.endswith(".tmp.txt")
     assert part_files(tmp_path) == []
-    data._fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
+    data.fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
     assert capsys.readouterr().out == ""
 
 
@@ -163,7 +163,7 @@ def test_mirror_with_wrong_checksum_raises_with_advice(toy, tmp_path):
     (toy["mirror"] / "toy" / "hello.txt").write_bytes(b"hello, WORLD\n")
 
     with pytest.raises(data.ChecksumError) as error:
-        data._fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
+        data.fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
 
     message = str(error.value)
     assert "toy/hello.txt" in message and "mirror's copy is corrupt" in message and "replace it" in message
@@ -176,7 +176,7 @@ def test_truncated_mirror_file_raises_truncated_error(toy, tmp_path):
     (toy["mirror"] / "toy" / "hello.txt").write_bytes(HELLO[:5])
 
     with pytest.raises(data.TruncatedFileError, match=r"hello\.txt.*5 bytes instead of 13"):
-        data._fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
+        data.fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
     assert list((toy["cache"] / "toy").iterdir()) == []
 
 
@@ -185,7 +185,7 @@ def test_corrupted_cached_file_is_deleted_and_fetched_again(toy, capsys):
     cached.write_bytes(b"HELLO, world\n")
     (toy["mirror"] / "toy" / "hello.txt").write_bytes(HELLO)
 
-    path = data._fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
+    path = data.fetch("toy", "hello.txt", mirror=toy["mirror"], cache_dir=toy["cache"])
 
     assert path == cached and cached.read_bytes() == HELLO
     first, second = capsys.readouterr().out.splitlines()
@@ -198,7 +198,7 @@ def test_offline_without_the_file_raises_unavailable_with_advice(toy, tmp_path, 
     mirror = toy["mirror"] if with_mirror else None
 
     with pytest.raises(data.DataUnavailableError) as error:
-        data._fetch("toy", "hello.txt", mirror=mirror, cache_dir=toy["cache"])
+        data.fetch("toy", "hello.txt", mirror=mirror, cache_dir=toy["cache"])
 
     message = str(error.value)
     assert "toy/hello.txt" in message and "network disabled in tests" in message
@@ -211,7 +211,7 @@ def test_offline_without_the_file_raises_unavailable_with_advice(toy, tmp_path, 
 def test_download_streams_verifies_and_reports(toy, tmp_path, monkeypatch, capsys):
     requested = serve(monkeypatch, {"https://example.invalid/hello.txt": HELLO})
 
-    path = data._fetch("toy", "hello.txt", cache_dir=toy["cache"])
+    path = data.fetch("toy", "hello.txt", cache_dir=toy["cache"])
 
     assert path.read_bytes() == HELLO
     assert requested == ["https://example.invalid/hello.txt"]
@@ -223,7 +223,7 @@ def test_download_extracts_the_zip_member(toy, tmp_path, monkeypatch, capsys):
     archive = zip_bytes({"pack/": b"", "pack/other.txt": b"not this one", "pack/inner.txt": INNER})
     serve(monkeypatch, {"https://example.invalid/pack.zip": archive})
 
-    path = data._fetch("toy", "inner.txt", cache_dir=toy["cache"])
+    path = data.fetch("toy", "inner.txt", cache_dir=toy["cache"])
 
     assert path == toy["cache"] / "toy" / "inner.txt" and path.read_bytes() == INNER
     assert capsys.readouterr().out == "inner.txt: downloading pack.zip from example.invalid ... checksum OK\n"
@@ -240,7 +240,7 @@ def test_bad_download_raises_and_leaves_nothing(toy, tmp_path, monkeypatch, payl
     serve(monkeypatch, {"https://example.invalid/hello.txt": payload})
 
     with pytest.raises(error, match=pattern):
-        data._fetch("toy", "hello.txt", cache_dir=toy["cache"])
+        data.fetch("toy", "hello.txt", cache_dir=toy["cache"])
     assert list((toy["cache"] / "toy").iterdir()) == []
 
 
@@ -249,18 +249,18 @@ def test_truncated_zip_download_raises_truncated_error_naming_the_archive(toy, m
     serve(monkeypatch, {"https://example.invalid/pack.zip": archive[: len(archive) // 2]})
 
     with pytest.raises(data.TruncatedFileError, match=r"pack\.zip: the archive is truncated or corrupt"):
-        data._fetch("toy", "inner.txt", cache_dir=toy["cache"])
+        data.fetch("toy", "inner.txt", cache_dir=toy["cache"])
     assert list((toy["cache"] / "toy").iterdir()) == []
 
 
 def test_mirror_equivalent_is_accepted_and_then_cached(toy, tmp_path, capsys):
     (toy["mirror"] / "toy" / "big_repack.tar.gz").write_bytes(REPACK)
 
-    path = data._fetch("toy", "big.tar.gz", mirror=toy["mirror"], cache_dir=toy["cache"])
+    path = data.fetch("toy", "big.tar.gz", mirror=toy["mirror"], cache_dir=toy["cache"])
 
     assert path == toy["cache"] / "toy" / "big_repack.tar.gz" and path.read_bytes() == REPACK
     assert "accepted in place of big.tar.gz" in capsys.readouterr().out
-    assert data._fetch("toy", "big.tar.gz", mirror=tmp_path / "nowhere", cache_dir=toy["cache"]) == path
+    assert data.fetch("toy", "big.tar.gz", mirror=tmp_path / "nowhere", cache_dir=toy["cache"]) == path
     assert capsys.readouterr().out == ""
 
 
@@ -269,14 +269,14 @@ def test_environment_variables_are_read_at_call_time(toy, tmp_path, monkeypatch)
     monkeypatch.setenv(data.MIRROR_ENV, str(toy["mirror"]))
     monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "later-cache"))
 
-    assert data._fetch("toy", "hello.txt") == tmp_path / "later-cache" / "toy" / "hello.txt"
+    assert data.fetch("toy", "hello.txt") == tmp_path / "later-cache" / "toy" / "hello.txt"
 
 
 def test_unknown_names_list_the_valid_ones(toy):
     with pytest.raises(ValueError, match=r"unknown dataset 'nope'; valid names: toy"):
-        data._fetch("nope", "hello.txt")
+        data.fetch("nope", "hello.txt")
     with pytest.raises(ValueError, match=r"valid names: hello\.txt, inner\.txt, big\.tar\.gz"):
-        data._fetch("toy", "nope.txt")
+        data.fetch("toy", "nope.txt")
 
 
 # --------------------------------------------------------------------------- safe_extract

@@ -73,3 +73,63 @@ def test_store_writes_the_notebook_atomically(monkeypatch, tmp_path):
     assert result["status"] == "ok"
     stored = json.loads(notebook.read_text(encoding="utf-8"))
     assert "papermill" not in stored["metadata"]  # normalized before it was stored
+
+
+def _stub_run(monkeypatch, claims_by_seed, seen):
+    """papermill stand-in that records its environment and writes the claims a notebook would."""
+    import json
+    import os
+
+    import papermill
+
+    def execute(src, out, **kwargs):
+        seed = os.environ.get("COURSE_SEED")
+        seen.append((Path(src).stem, seed, os.environ["COURSE_STRICT"], os.environ.get("COURSE_WORK_DIR")))
+        holds = claims_by_seed[seed]
+        Path(os.environ["COURSE_METRICS_FILE"]).write_text(json.dumps({"acc": 0.5 + int(seed or 0) / 10,
+            "claims": [{"claim": "it learns", "holds": holds, "checked": True, "evidence": "acc"}]}))
+        Path(out).write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+
+
+def test_a_failed_claim_fails_the_run_and_is_never_stored(monkeypatch, tmp_path):
+    notebook = tmp_path / "01_a.ipynb"
+    notebook.write_text("the stored notebook", encoding="utf-8")
+    seen = []
+    _stub_run(monkeypatch, {None: False}, seen)
+    (tmp_path / "build").mkdir()
+    result = run_notebooks.run_one(notebook, tmp_path / "build", "demo", store=True)
+    assert (result["status"], result["error"]) == ("claim failed", "it learns")
+    assert seen == [("01_a", None, "record", None)]
+    assert notebook.read_text(encoding="utf-8") == "the stored notebook"
+    report = run_notebooks.write_report([result], tmp_path / "build", "demo").read_text()
+    assert "| 0/1 | it learns |" in report
+
+
+def test_the_seed_sweep_runs_each_seed_apart_and_marks_claims_that_failed_at_one(monkeypatch, tmp_path):
+    (tmp_path / "01_a.ipynb").write_text("{}")
+    monkeypatch.setattr(run_notebooks, "NOTEBOOKS", tmp_path)
+    seen = []
+    _stub_run(monkeypatch, {"0": True, "1": True, "2": False}, seen)
+    code = run_notebooks.main(["--seeds", "0,1,2", "--profile", "demo", "--out", str(tmp_path / "build")])
+    assert code == 1
+    assert [(s, strict) for _, s, strict, _ in seen] == [("0", "record"), ("1", "record"), ("2", "record")]
+    assert [Path(w).parent.name for *_, w in seen] == ["seed-0", "seed-1", "seed-2"]
+    summary = (tmp_path / "build" / "seeds.md").read_text()
+    assert "0 of 1 checked claims held at every seed." in summary
+    assert "| acc | 0.5 | 0.6 | 0.7 | 0.5 | 0.6 | 0.7 |" in summary
+    assert "✘ **failed at a seed**" in summary
+    with pytest.raises(SystemExit):
+        run_notebooks.main(["--seeds", "0,x"])
+    with pytest.raises(SystemExit):
+        run_notebooks.main(["--seeds", "0", "--store"])
+
+
+def test_store_copies_the_saved_results_for_other_notebooks(monkeypatch, tmp_path):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "06_vae.json").write_text('{"data": {"fid": 30}}')
+    monkeypatch.setattr(run_notebooks, "STORED_RESULTS", tmp_path / "stored")
+    assert run_notebooks.store_results("06_vae", folder).read_text() == '{"data": {"fid": 30}}'
+    assert run_notebooks.store_results("07_gans", folder) is None

@@ -187,23 +187,44 @@ def test_seed_everything_deterministic_switches_on_op_determinism(monkeypatch):
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "3", None, True, np.float64(2.0)])
 def test_seed_everything_rejects_bad_seeds(seed):
-    with pytest.raises(ValueError, match="non-negative int"):
+    with pytest.raises(ValueError, match="seed must be an integer ≥ 0"):
         runtime.seed_everything(seed)
 
 
-# --------------------------------------------------------------------------- device_report
+# --------------------------------------------------------------------------- run seed, parameters
 
 
-def test_device_report_names_versions():
-    import keras
-    import tensorflow as tf
+def test_get_seed_reads_the_environment_or_the_notebooks_default(monkeypatch):
+    monkeypatch.delenv(runtime.SEED_ENV, raising=False)
+    assert runtime.get_seed(42) == 42
+    monkeypatch.setenv(runtime.SEED_ENV, " 2 ")
+    assert runtime.get_seed(42) == 2
+    monkeypatch.setenv(runtime.SEED_ENV, "two")
+    with pytest.raises(ValueError, match="export COURSE_SEED=1"):
+        runtime.get_seed(42)
 
-    report = runtime.device_report()
-    assert f"TensorFlow {tf.__version__}" in report
-    assert f"Keras {keras.__version__}" in report
-    assert f"GPUs: {len(tf.config.list_physical_devices('GPU'))}" in report
-    assert f"backend: {keras.backend.backend()}" in report
-    assert f"CPU cores: {os.cpu_count()}" in report
+
+def test_the_run_seed_drives_the_random_streams(monkeypatch):
+    monkeypatch.setenv(runtime.SEED_ENV, "1")
+    first = runtime.seed_everything(runtime.get_seed(42)).integers(1000, size=5).tolist()
+    again = runtime.seed_everything(runtime.get_seed(42)).integers(1000, size=5).tolist()
+    monkeypatch.setenv(runtime.SEED_ENV, "2")
+    other = runtime.seed_everything(runtime.get_seed(42)).integers(1000, size=5).tolist()
+    assert first == again != other
+
+
+def test_parameters_keep_every_plain_upper_case_value_and_nothing_else():
+    from pathlib import Path
+
+    namespace = {"EPOCHS": 3, "RATE": 0.5, "NAME": "gru", "SIZES": (1, 2), "MAP": {"a": [1]},
+                 "OFF": None, "COUNT": np.int64(4), "WORK": Path("outputs"), "MIXED": (1, Path("x")),
+                 "pick": 1, "_HIDDEN": 2, "SETTINGS": {"old": 1}, "ARRAY": np.zeros(2)}
+    assert runtime.parameters(namespace) == {"COUNT": 4, "EPOCHS": 3, "MAP": {"a": [1]}, "NAME": "gru",
+                                             "OFF": None, "RATE": 0.5, "SIZES": [1, 2]}
+    changed = dict(namespace, EPOCHS=4)
+    assert runtime.parameters(changed) != runtime.parameters(namespace)
+    with pytest.raises(TypeError, match="globals"):
+        runtime.parameters([("EPOCHS", 3)])
 
 
 # --------------------------------------------------------------------------- warnings
