@@ -20,6 +20,7 @@ repeated) measured the same way (``QualityScorer.baselines``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -301,17 +302,53 @@ def _cache_path(cache_dir: str | Path | None) -> Path:
     return folder / f"quality-classifier-keras{keras.__version__}.keras"
 
 
+def train_classifier(path: str | Path, *, epochs: int = 5, seed: int = 0,
+                     cache_dir: str | Path | None = None) -> Path:
+    """Train the quality classifier in a fresh Python process and save it (atomically) to ``path``.
+
+    A separate process starts from the same state every time (``seed``, nothing trained before it)
+    and leaves the caller's random generators (Python, NumPy, TensorFlow, Keras) untouched.
+    """
+    import subprocess
+    import sys
+
+    code = ("import sys; from helpers import quality; "
+            "quality._train_here(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] or None)")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    env.pop("COURSE_METRICS_FILE", None)
+    done = subprocess.run([sys.executable, "-c", code, str(path), str(epochs), str(seed), str(cache_dir or "")],
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"Training the quality classifier failed:\n{done.stderr[-2000:]}")
+    return Path(path)
+
+
+def _train_here(path: str, epochs: int, seed: int, cache_dir: str | None) -> None:
+    """``train_classifier``'s work, run inside the fresh process."""
+    from helpers import data
+    from helpers.training import save_model_atomically
+
+    (x_train, y_train), _ = data.load_fashion_mnist(cache_dir=cache_dir)
+    x_train = (x_train / 255.0).astype("float32")[..., None]
+    keras.utils.set_random_seed(seed)
+    model = _build_classifier(seed, steps=epochs * -(-len(x_train) // 128))
+    model.fit(x_train, y_train, epochs=epochs, batch_size=128, verbose=0)
+    save_model_atomically(model, path)
+
+
 def load_scorer(*, cache_dir: str | Path | None = None, epochs: int = 5, seed: int = 0,
                 retrain: bool = False, log: Callable[[str], None] = print) -> QualityScorer:
     """Load the cached quality classifier (or train it, about a minute on 2 CPU cores) and return a scorer.
 
     The classifier is trained on the 60,000 real training images and saved atomically as a ``.keras``
     file in the Fashion-MNIST data cache; its test accuracy is printed, and a classifier below 0.90 is
-    refused (a weak classifier gives features that cannot tell good samples from bad ones).
+    refused (a weak classifier gives features that cannot tell good samples from bad ones). It is
+    trained by ``train_classifier`` in a fresh Python process, so that it is trained the same way
+    everywhere and the notebook's own random streams go on as if it had been loaded: a score does not
+    depend on which run trained the classifier.
     """
 
     from helpers import data
-    from helpers.training import save_model_atomically
 
     (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist(cache_dir=cache_dir)
     x_train = (x_train / 255.0).astype("float32")[..., None]
@@ -325,11 +362,9 @@ def load_scorer(*, cache_dir: str | Path | None = None, epochs: int = 5, seed: i
         except (ValueError, OSError, TypeError) as exc:  # an unreadable or foreign file: train anew
             log(f"Could not load the cached quality classifier ({exc.__class__.__name__}); training it again.")
     if model is None:
-        keras.utils.set_random_seed(seed)
-        model = _build_classifier(seed, steps=epochs * -(-len(x_train) // 128))
-        model.fit(x_train, y_train, epochs=epochs, batch_size=128, verbose=0)
-        save_model_atomically(model, path)
-        how = f"trained for {epochs} epochs and cached"
+        train_classifier(path, epochs=epochs, seed=seed, cache_dir=cache_dir)
+        model = keras.models.load_model(path)
+        how = f"trained for {epochs} epochs (in a separate process) and cached"
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     log(f"Quality classifier {how}: test accuracy {accuracy:.3f}")
     if accuracy < _MIN_TEST_ACCURACY:

@@ -63,3 +63,11 @@ def test_generation_uses_notebook_01s_vocabulary():
     assert generation.decode(generation.encode("To be, or not")) == "to be, or not"
     with pytest.raises(ValueError, match="outside notebook 01's vocabulary"):
         generation.encode("Zoë")
+
+
+@pytest.mark.slow  # two TensorFlow processes: about 20 s on 2 shared cores
+def test_determinism_smoke_prints_a_ratio_and_repeatability():
+    rows = [line for line in _smoke("determinism.py").splitlines() if line.startswith("gru")]
+    assert len(rows) == 1, rows
+    (ratio,) = _ratios(rows[0])
+    assert ratio > 0 and rows[0].endswith(("True, True", "False, True", "True, False", "False, False"))

@@ -177,12 +177,19 @@ def test_load_scorer_caches_the_classifier_and_refuses_a_weak_one(tmp_path, monk
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
 
-    monkeypatch.setattr(quality, "_build_classifier", tiny)
+    def train_here(path, *, epochs, seed, cache_dir):  # in this process, so the stand-in is used
+        (x, y), _ = data.load_fashion_mnist(cache_dir=cache_dir)
+        model = tiny()
+        model.fit((x[:8000] / 255.0)[..., None], y[:8000], epochs=epochs, verbose=0)
+        model.save(path)
+
+    monkeypatch.setattr(quality, "train_classifier", train_here)
     monkeypatch.setenv(data.MIRROR_ENV, str(_mirror()))
     logs: list[str] = []
     monkeypatch.setattr(quality, "_MIN_TEST_ACCURACY", 0.5)
     first = quality.load_scorer(cache_dir=tmp_path, epochs=1, log=logs.append)
-    assert "trained for 1 epochs and cached" in logs[-1] and first.test_accuracy > 0.5
+    assert "trained for 1 epochs (in a separate process) and cached" in logs[-1]
+    assert first.test_accuracy > 0.5
     cached = list(tmp_path.rglob("quality-classifier-*.keras"))
     assert len(cached) == 1 and not list(tmp_path.rglob("*.tmp.keras"))
     second = quality.load_scorer(cache_dir=tmp_path, log=logs.append)
@@ -194,6 +201,22 @@ def test_load_scorer_caches_the_classifier_and_refuses_a_weak_one(tmp_path, monk
     monkeypatch.setattr(quality, "_MIN_TEST_ACCURACY", 0.999)
     with pytest.raises(RuntimeError, match="retrain=True"):
         quality.load_scorer(cache_dir=tmp_path, log=logs.append)
+
+
+@pytest.mark.slow  # about 20 s on 2 cores: one epoch of the real classifier
+def test_the_classifier_trains_in_its_own_process_and_leaves_the_callers_random_streams(tmp_path,
+                                                                                       monkeypatch):
+    monkeypatch.setenv(data.MIRROR_ENV, str(_mirror()))
+    keras.utils.set_random_seed(3)
+    expected = (np.random.rand(), float(keras.random.uniform(())))
+    keras.utils.set_random_seed(3)
+    path = quality.train_classifier(tmp_path / "clf.keras", epochs=1, seed=0, cache_dir=tmp_path)
+    assert (np.random.rand(), float(keras.random.uniform(()))) == expected  # as if nothing ran
+    model = keras.models.load_model(path)
+    assert model.get_layer(quality._FEATURE_LAYER).units == 128
+    (_, _), (x_test, y_test) = data.load_fashion_mnist(cache_dir=tmp_path)
+    predicted = model.predict((x_test[:1000] / 255.0)[..., None], verbose=0).argmax(axis=1)
+    assert np.mean(predicted == y_test[:1000]) > 0.8
 
 
 def _mirror():
