@@ -199,6 +199,15 @@ def seeds_summary(runs: dict[int, list[dict]], profile: str) -> str:
     return "\n".join(top + parts) + "\n"
 
 
+def write_seeds_summary(out_dir: Path, profile: str) -> Path:
+    """seeds.md from every ``seed-N/<notebook>.result.json`` in ``out_dir`` (runs of earlier
+    invocations included, so notebooks can be swept one at a time)."""
+    runs: dict[int, list[dict]] = {}
+    for path in sorted(out_dir.glob("seed-*/*.result.json")):
+        runs.setdefault(int(path.parent.name.removeprefix("seed-")), []).append(json.loads(path.read_text()))
+    return files.atomic_write_text(out_dir / "seeds.md", seeds_summary(runs, profile))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", help="notebook names or prefixes (default: all)")
@@ -225,14 +234,15 @@ def main(argv: list[str] | None = None) -> int:
         if not seeds or min(seeds) < 0 or args.store:
             parser.error("--seeds needs non-negative seeds such as 0,1,2, and cannot be used with "
                          "--store (the stored outputs come from the notebooks' own seed)")
-        runs = {}
+        ok = True
         for seed in seeds:
             seed_dir = out_dir / f"seed-{seed}"
             seed_dir.mkdir(parents=True, exist_ok=True)
-            runs[seed] = [run_one(p, seed_dir, args.profile, False, seed, seed_dir / "outputs") for p in chosen]
-            write_report(runs[seed], seed_dir, args.profile)
-            summary = files.atomic_write_text(out_dir / "seeds.md", seeds_summary(runs, args.profile))
-        ok = all(r["status"] == "ok" for rs in runs.values() for r in rs)
+            for path in chosen:  # notebooks of one seed share a work folder: 04 finds 03's results
+                result = run_one(path, seed_dir, args.profile, False, seed, seed_dir / "outputs")
+                files.atomic_write_text(seed_dir / f"{path.stem}.result.json", json.dumps(result, indent=1))
+                ok &= result["status"] == "ok"
+            summary = write_seeds_summary(out_dir, args.profile)
         print("\n" + summary.read_text())
     shown = out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir
     print(f"Executed notebooks and the report are in {shown}/")

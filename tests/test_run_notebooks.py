@@ -120,6 +120,12 @@ def test_the_seed_sweep_runs_each_seed_apart_and_marks_claims_that_failed_at_one
     assert "0 of 1 checked claims held at every seed." in summary
     assert "| acc | 0.5 | 0.6 | 0.7 | 0.5 | 0.6 | 0.7 |" in summary
     assert "✘ **failed at a seed**" in summary
+    (tmp_path / "02_b.ipynb").write_text("{}")  # a later sweep of another notebook joins the summary
+    _stub_run(monkeypatch, {"0": True, "1": True, "2": True}, seen)
+    assert run_notebooks.main(["--seeds", "0,1,2", "02", "--out", str(tmp_path / "build")]) == 0
+    summary = (tmp_path / "build" / "seeds.md").read_text()
+    assert "## 01_a.ipynb" in summary and "## 02_b.ipynb" in summary
+    assert "1 of 2 checked claims held at every seed." in summary
     with pytest.raises(SystemExit):
         run_notebooks.main(["--seeds", "0,x"])
     with pytest.raises(SystemExit):
