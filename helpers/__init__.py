@@ -4,6 +4,8 @@ Modules (import the one you need, e.g. ``from helpers import data, plotting``):
 
 - ``runtime``: the environment a notebook runs in: run profiles (smoke/demo/full), seeding,
   version and device report, known-warning filters, the one-call notebook setup.
+- ``lessons``: a lesson as a claim checked on the run (``expect``: a ✔/✘ line; strict under CI).
+- ``results``: one notebook's results for another (this machine's run, else the stored demo ones).
 - ``files``: what a notebook writes: work folders, metrics recorded for the run report, atomic
   writes (standard library only).
 - ``data``: the dataset registry, verified downloads/mirror copies, and loaders.

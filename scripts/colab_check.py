@@ -90,7 +90,26 @@ def check(path: Path, source: Path) -> float:
         raise SystemExit(f"{path.name}: a cell failed in the Colab-like environment (see {OUT / path.name}).")
     if not installed:
         raise SystemExit(f"{path.name}: ran, but its setup cell did not install keras-course-helpers.")
+    missing = missing_results(json.loads((OUT / path.name).read_text(encoding="utf-8")))
+    if missing:
+        raise SystemExit(f"{path.name}: alone in its runtime it found no results of {', '.join(missing)}: "
+                         "store them with ./course demo --store (helpers/stored_results/).")
     return seconds
+
+
+def missing_results(nb: dict) -> list[str]:
+    """The notebooks whose results an executed notebook looked for and did not find (helpers.results).
+
+    >>> missing_results({"cells": [{"cell_type": "code", "outputs": [{"output_type": "stream",
+    ...     "text": "notebook 06_vae: no results found (neither ... nor stored ones): run ..."}]}]})
+    ['06_vae']
+    """
+    found = []
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("text", ""))
+            found += re.findall(r"notebook (\S+): no results found", text)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,3 +36,11 @@ def test_every_notebook_has_an_install_line_the_check_can_redirect(tmp_path):
 def test_a_notebook_without_the_install_line_is_refused(tmp_path):
     with pytest.raises(SystemExit, match="nothing would install the helpers"):
         colab_check._local_install(_nb("import helpers\n"), tmp_path)
+
+
+def test_a_notebook_that_found_no_results_of_another_is_named():
+    printed = lambda text: {"cells": [{"cell_type": "code", "outputs": [{"output_type": "stream", "text": text}]}]}
+    assert colab_check.missing_results(printed("notebook 06_vae: no results found (neither x nor stored)")) == [
+        "06_vae"]
+    assert colab_check.missing_results(printed(
+        "notebook 06_vae: results of the course's stored results (committed with the helpers), profile demo")) == []

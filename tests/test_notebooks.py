@@ -105,7 +105,13 @@ QUOTED_NUMBERS: dict[str, set[str]] = {
     "06_vae": {"0.90"},  # the quality classifier's required test accuracy (helpers.quality._MIN_TEST_ACCURACY)
 }
 
-_MEASURED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)?\s?×(?!\s?\d)|\d+(?:,\d{3})*\.\d+)")  # not 28×28
+_MEASURED = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?\s?%"  # a percentage
+    r"|\d+(?:\.\d+)?\s?×(?!\s?\d)"  # a ratio such as 1.4× (not 28×28)
+    r"|\d+(?:,\d{3})*\.\d+"  # a decimal
+    r"|\d{1,3}(?:,\d{3})+(?![\d.])"  # a count such as 1,564 (steps, pairs, parameters)
+    r"|\d+(?:\.\d+)?\s?(?:s|seconds|min|minutes)\b(?!-))"  # a duration such as 235 s
+)
 _ANY_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
 
@@ -117,7 +123,7 @@ def _prose(text: str) -> str:
 
 
 def _matches(token: str, seen: list[float]) -> bool:
-    plain = token.replace(",", "").rstrip("%× ").strip()
+    plain = re.sub(r"\s?(?:s|seconds|min|minutes)$", "", token.strip()).replace(",", "").rstrip("%× ").strip()
     decimals = len(plain.split(".")[1]) if "." in plain else 0
     value = float(plain)
     candidates = [(value, decimals)] + ([(value / 100, decimals + 2)] if token.rstrip().endswith("%") else [])
@@ -153,3 +159,12 @@ def test_the_number_check_catches_a_number_quoted_before_its_cell():
                  {"output_type": "stream", "text": "speed-up 1.43\n"}]},
              {"cell_type": "markdown", "source": "It reached 0.87, 87% and 1.4× on 28×28 images; $x = 0.5$."}]
     assert unsupported_numbers({"cells": cells}) == [(0, "0.87"), (0, "1.4×")]
+
+
+def test_the_number_check_catches_counts_and_durations_of_one_run():
+    cells = [{"cell_type": "code", "source": "STEPS = 1564", "outputs": [
+                 {"output_type": "stream", "text": "trained 300 steps in 85.2 s\n"}]},
+             {"cell_type": "markdown", "source": "It saw 358,400 pairs in 235 s (48 s against 85 s), "
+                                                "and 1,564 against 300 steps; 60,000 images."}]
+    assert unsupported_numbers({"cells": cells}) == [(1, "358,400"), (1, "235 s"), (1, "48 s"),
+                                                     (1, "60,000")]
