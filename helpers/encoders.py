@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from helpers.runtime import env_flag  # the one reading of "1/true/yes/on"
+from helpers.runtime import check_int
 
 __all__ = [
     "HUB_USE_V4",
@@ -331,9 +332,7 @@ class USEMultilingualV3(keras.layers.Layer):
                  **kwargs: Any) -> None:
         super().__init__(trainable=trainable, **kwargs)
         self.supports_jit = False  # strings in and tf.py_function: XLA compiles neither
-        if not isinstance(max_tokens, int) or max_tokens < 3:
-            raise ValueError(f"max_tokens must be an int >= 3 (start, one token, end); got {max_tokens!r}.")
-        self.max_tokens = max_tokens
+        self.max_tokens = check_int("max_tokens", max_tokens, 3, " (start, one token, end)")
         self.cache_size = int(cache_size)
         self._cache: dict[bytes, list[int]] = {}
         global _WEIGHTS

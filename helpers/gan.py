@@ -24,6 +24,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from helpers.runtime import check_int
+
 __all__ = [
     "GAN",
     "WGANGP",
@@ -178,10 +180,8 @@ class GAN(keras.Model):
                  k: int = 1, generator_loss: str = "non_saturating", label_noise: float = 0.0,
                  conditional: bool = False, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}.")
-        if not isinstance(k, int) or k < 1:
-            raise ValueError(f"k (discriminator steps per generator step) must be an int ≥ 1, got {k!r}.")
+        check_int("latent_dim", latent_dim, 1)
+        check_int("k", k, 1, " (discriminator steps per generator step)")
         if generator_loss not in GENERATOR_LOSSES:
             raise ValueError(f"generator_loss must be one of {GENERATOR_LOSSES}, got {generator_loss!r}.")
         if not 0.0 <= label_noise < 0.5:

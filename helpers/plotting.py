@@ -9,6 +9,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from helpers.runtime import check_int
+
 _STYLE: dict[str, Any] = {
     "figure.figsize": (8, 4),
     "figure.dpi": 100,
@@ -161,8 +163,7 @@ def reconstructions(
     >>> len(fig.axes), fig.axes[4].get_ylabel()
     (8, 'model')
     """
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"reconstructions: n must be a positive int (images per row); got {n!r}.")
+    check_int("n", n, 1, " (reconstructions: images per row)")
     if not rows:
         raise ValueError("reconstructions needs the originals and at least one row of outputs, "
                          "e.g. reconstructions(x, model.predict(x)).")

@@ -29,6 +29,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from helpers.runtime import check_int
+
 __all__ = [
     "Baselines",
     "Coverage",
@@ -277,10 +279,8 @@ class QualityScorer:
         The floor is averaged over ``draws`` random sets of real training images, and its spread is
         kept: two scores closer than that spread should not be read as different.
         """
-        if not isinstance(n, int) or n <= 128:
-            raise ValueError(f"n must be an int above the feature dimension (128); got {n!r}.")
-        if not isinstance(draws, int) or draws < 1:
-            raise ValueError(f"draws must be a positive int, got {draws!r}.")
+        check_int("n", n, 129, " (above the feature dimension, 128)")
+        check_int("draws", draws, 1)
         if n > len(self.train_images):
             raise ValueError(f"n={n} is more than the {len(self.train_images)} real training images.")
         if (n, draws) not in self._baselines:
@@ -392,10 +392,8 @@ class ScoreHistory(keras.callbacks.Callback):
     def __init__(self, scorer: QualityScorer, sample: Callable[[int], Any], n: int, every: int = 1,
                  log: Callable[[str], None] | None = None) -> None:
         super().__init__()
-        if not isinstance(n, int) or n <= 128:
-            raise ValueError(f"n must be an int above the feature dimension (128); got {n!r}.")
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive int, got {every!r}.")
+        check_int("n", n, 129, " (above the feature dimension, 128)")
+        check_int("every", every, 1)
         self.scorer, self.sample, self.n, self.every, self.log = scorer, sample, n, every, log
         self.epochs: list[int] = []
         self.scores: list[Score] = []

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from helpers.runtime import check_int
+
 __all__ = [
     "SentimentPrediction",
     "length_batches",
@@ -101,8 +103,7 @@ def length_batches(
         raise ValueError(f"got {len(rows)} sequences but {len(labels)} labels; give one label each.")
     if not rows:
         raise ValueError("length_batches needs at least one sequence.")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
+    check_int("batch_size", batch_size, 1)
     lengths = np.array([len(r) for r in rows])
     epoch = [0]
 
@@ -225,8 +226,7 @@ def predict_sentiment(
         raise TypeError(f"reviews must be a string or a list of strings; got {type(reviews).__name__}.")
     if len(batch) == 0:
         raise ValueError("predict_sentiment got no reviews: pass a string or a non-empty list of strings.")
-    if not isinstance(max_words, int) or max_words < 1:
-        raise ValueError(f"max_words must be a positive int; got {max_words!r}.")
+    check_int("max_words", max_words, 1)
     known = set(vocabulary) if vocabulary is not None else None
     results = []
     for i, review in enumerate(batch):

@@ -11,6 +11,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from helpers.runtime import check_int
+
 __all__ = ["Sampling", "gaussian_kl"]
 
 
@@ -30,9 +32,7 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-            raise ValueError(f"seed must be a non-negative int or None, got {seed!r}.")
-        self.seed = seed
+        self.seed = seed if seed is None else check_int("seed", seed, 0, " (or None)")
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs: Any) -> Any:

@@ -244,8 +244,8 @@ def test_reconstructions_rows_may_hold_more_images_than_shown():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(n=0), "positive int"),
-    (dict(n=2.5), "positive int"),
+    (dict(n=0), "n must be an integer ≥ 1"),
+    (dict(n=2.5), "n must be an integer ≥ 1"),
     (dict(row_titles=["only one"]), "2 rows .* 1 row_titles"),
     (dict(row_titles=["a", "b", "c"]), "2 rows .* 3 row_titles"),
 ])

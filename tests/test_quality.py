@@ -262,7 +262,7 @@ def test_score_history_scores_before_training_every_k_epochs_and_at_the_end():
 
 
 @pytest.mark.parametrize("kwargs, message", [({"n": 100}, "above the feature dimension"),
-                                             ({"n": 200, "every": 0}, "every must be a positive int")])
+                                             ({"n": 200, "every": 0}, "every must be an integer ≥ 1")])
 def test_score_history_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         quality.ScoreHistory(_FakeScorer(), lambda n: np.zeros((n, 28, 28)), **kwargs)

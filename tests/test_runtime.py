@@ -179,10 +179,22 @@ def test_seed_everything_deterministic_switches_on_op_determinism(monkeypatch):
     calls = []
     monkeypatch.setattr(tf.config.experimental, "enable_op_determinism",
                         lambda: calls.append("on"))
-    runtime.seed_everything(1)
+    runtime.seed_everything(1, deterministic=False)
     assert calls == []
     runtime.seed_everything(1, deterministic=True)
     assert calls == ["on"]
+    monkeypatch.setattr(runtime, "deterministic_default", lambda: False)  # as on a GPU
+    runtime.seed_everything(1)
+    assert calls == ["on"]
+    monkeypatch.setattr(runtime, "deterministic_default", lambda: True)  # as on a CPU
+    runtime.seed_everything(1)
+    assert calls == ["on", "on"]
+
+
+def test_op_determinism_is_the_default_on_a_cpu_only():
+    import tensorflow as tf
+
+    assert runtime.deterministic_default() == (not tf.config.list_physical_devices("GPU"))
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "3", None, True, np.float64(2.0)])
