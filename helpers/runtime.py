@@ -113,17 +113,15 @@ def check_int(name: str, value: Any, minimum: int, note: str = "") -> int:
 
 
 def deterministic_default() -> bool:
-    """Whether ``seed_everything`` turns on TensorFlow's op determinism unless told: on a CPU, yes.
+    """Whether ``seed_everything`` turns on TensorFlow's op determinism unless told: no.
 
-    Measured with ``benchmarks/determinism.py`` on 2 CPU cores (README, Benchmarks): the GRU, the
-    convolutional model and the attention block trained at the same speed with and without it
-    (ratios 0.85-1.07, within the noise). On a GPU it is left off: deterministic cuDNN kernels can
-    cost much more there, and a few GPU ops have no deterministic kernel and would raise; that cost
-    was not measured here (no GPU).
+    ``benchmarks/determinism.py`` measured no cost on 2 CPU cores (README, Benchmarks), but the
+    switch is global and cannot be undone, and Keras then refuses to compile models with XLA
+    (``jit_compile`` stays False): on a GPU, where Keras compiles with XLA by itself, that costs
+    speed, and on any machine it changes what later cells do. Pass ``deterministic=True`` for a
+    run that must repeat exactly.
     """
-    import tensorflow as tf
-
-    return not tf.config.list_physical_devices("GPU")
+    return False
 
 
 def seed_everything(seed: int = 42, *, deterministic: bool | None = None) -> np.random.Generator:
