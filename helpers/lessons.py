@@ -84,18 +84,17 @@ def _evidence_text(evidence: str | Mapping[str, Any]) -> tuple[str, dict[str, An
 
 
 def expect(claim: str, holds: Any, evidence: str | Mapping[str, Any] = "", *,
-           demo_only: bool = False) -> bool:
+           demo_only: bool = False) -> None:
     """Check a lesson's claim on this run, print one line (✔/✘ and the evidence), and record it.
 
     ``claim`` says what the lecture says should happen ("the stateful GRU predicts the text better
     than the stateless one"); ``holds`` is the measured truth of it; ``evidence`` the numbers behind
     it, as a sentence or a ``{name: value}`` mapping. With ``demo_only``, the claim is not checked at
     the ``smoke`` profile (tiny models need not show the effect): it is printed and recorded as such.
-    Returns whether the claim held (True when it was not checked).
+    Returns None, so that a claim on a cell's last line echoes nothing; ``claims()`` has the record.
 
     >>> expect("two is more than one", 2 > 1, {"two": 2, "one": 1})
     ✔ two is more than one | two 2, one 1
-    True
     """
     if not isinstance(claim, str) or not claim.strip():
         raise ValueError("expect() needs the claim as a sentence, e.g. expect('dropout lowers the "
@@ -111,7 +110,7 @@ def expect(claim: str, holds: Any, evidence: str | Mapping[str, Any] = "", *,
     _claims.append({"claim": claim, "holds": held, "checked": checked, "evidence": shown, "values": values})
     files.record("claims", [dict(c) for c in _claims])
     if held or not checked:
-        return True
+        return
     mode = strictness()
     if mode == "raise":
         raise ClaimFailed(f"the lesson's claim did not hold: {claim} ({shown or 'no evidence given'})")
@@ -119,7 +118,6 @@ def expect(claim: str, holds: Any, evidence: str | Mapping[str, Any] = "", *,
         warnings.warn(f"The lecture's effect did not show with these settings: {claim} ({shown}). "
                       "The notebook goes on; a longer run (the demo or full profile) or other "
                       "settings may show it.", LessonWarning, stacklevel=2)
-    return False
 
 
 def claims() -> list[dict[str, Any]]:

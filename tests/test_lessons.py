@@ -20,7 +20,8 @@ def fresh(monkeypatch, tmp_path):
 
 def test_a_claim_that_holds_prints_a_tick_and_its_evidence(capsys, monkeypatch):
     monkeypatch.setenv(lessons.STRICT_ENV, "1")
-    assert lessons.expect("attention beats the plain LSTM", True, {"BLEU": 31.456, "LSTM": 10.2})
+    assert lessons.expect("attention beats the plain LSTM", True, {"BLEU": 31.456, "LSTM": 10.2}) is None
+    assert lessons.claims()[-1]["holds"] is True
     assert capsys.readouterr().out == "✔ attention beats the plain LSTM | BLEU 31.46, LSTM 10.2\n"
 
 
@@ -35,7 +36,8 @@ def test_by_hand_a_failed_claim_warns_and_the_notebook_goes_on(monkeypatch, caps
     monkeypatch.delenv(lessons.STRICT_ENV, raising=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert lessons.expect("dropout helps", False, {"with": 1.5, "without": 1.4}) is False
+        lessons.expect("dropout helps", False, {"with": 1.5, "without": 1.4})
+    assert lessons.claims()[-1]["holds"] is False
     assert [type(w.message) for w in caught] == [lessons.LessonWarning]
     assert "did not show with these settings" in str(caught[0].message)
     assert "✘" in capsys.readouterr().out
@@ -56,7 +58,7 @@ def test_record_mode_goes_on_silently_and_keeps_every_claim_in_the_metrics_file(
 def test_a_demo_only_claim_is_not_checked_at_smoke(monkeypatch, capsys):
     monkeypatch.setenv(lessons.STRICT_ENV, "1")
     monkeypatch.setenv("COURSE_PROFILE", "smoke")
-    assert lessons.expect("the big model wins", False, demo_only=True)
+    lessons.expect("the big model wins", False, demo_only=True)  # no exception: not checked
     assert capsys.readouterr().out.startswith("· the big model wins (not checked at smoke")
     assert lessons.claims()[-1]["checked"] is False
     monkeypatch.setenv("COURSE_PROFILE", "demo")
