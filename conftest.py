@@ -9,6 +9,28 @@ os.environ.setdefault("COURSE_PROFILE", "smoke")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _course_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name.startswith("COURSE_")}
+
+
+@pytest.fixture(autouse=True)
+def _no_test_leaves_the_course_environment_changed():
+    """Every notebook's kernel inherits this process's environment: a test that left, say,
+    COURSE_PROFILE=demo or COURSE_STRICT=record behind would make every later notebook run at
+    demo, unchecked. Such a test fails here (its changes are undone first)."""
+    before = _course_environment()
+    yield
+    after = _course_environment()
+    if after != before:
+        for name in after.keys() - before.keys():
+            del os.environ[name]
+        os.environ.update(before)
+        changed = sorted(name for name in before.keys() | after.keys()
+                         if before.get(name) != after.get(name))
+        pytest.fail(f"the test changed {', '.join(changed)} in os.environ; use monkeypatch.setenv "
+                    "or restore them", pytrace=False)
+
+
 def pytest_collectstart(collector):
     """Never compare stderr (TensorFlow's C++ logs go there in Jupyter but not under pytest)."""
     if getattr(collector, "skip_compare", None) is not None:

@@ -18,10 +18,12 @@ and build/<profile>/seeds.md gives every metric and claim at each seed with min 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +59,35 @@ def select_notebooks(names: list[str]) -> list[Path]:
     return chosen
 
 
+@contextlib.contextmanager
+def environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (a string) or unset (None) these environment variables inside the block, then put back
+    what was there: a run never changes the caller's environment, which later runs and, under
+    pytest, every later notebook's kernel inherit.
+
+    >>> with environment({"COURSE_EXAMPLE": "7"}):
+    ...     print(os.environ["COURSE_EXAMPLE"])
+    7
+    >>> "COURSE_EXAMPLE" in os.environ
+    False
+    """
+    before = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            _put(name, value)
+        yield
+    finally:
+        for name, value in before.items():
+            _put(name, value)
+
+
+def _put(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 def run_one(path: Path, out_dir: Path, profile: str, store: bool, seed: int | None = None,
             work_dir: Path | None = None) -> dict:
     import papermill
@@ -64,20 +95,17 @@ def run_one(path: Path, out_dir: Path, profile: str, store: bool, seed: int | No
     out_path = out_dir / path.name
     metrics_path = out_dir / f"{path.stem}.metrics.json"
     metrics_path.unlink(missing_ok=True)
-    os.environ["COURSE_PROFILE"] = profile
-    os.environ[files.METRICS_ENV] = str(metrics_path)
-    os.environ["COURSE_STRICT"] = "record"  # a failed claim is reported below, not raised mid-run
-    for name, value in (("COURSE_SEED", seed), ("COURSE_WORK_DIR", work_dir)):
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = str(value)
+    kernel_env = {"COURSE_PROFILE": profile, files.METRICS_ENV: str(metrics_path),
+                  "COURSE_STRICT": "record",  # a failed claim is reported below, not raised mid-run
+                  "COURSE_SEED": None if seed is None else str(seed),
+                  "COURSE_WORK_DIR": None if work_dir is None else str(work_dir)}
     print(f"\n=== {path.name} (profile {profile}) ===", flush=True)
     start = time.perf_counter()
     status, error, missed = "ok", "", ""
     try:
-        papermill.execute_notebook(str(path), str(out_path), cwd=str(NOTEBOOKS),
-                                   progress_bar=True, kernel_name="python3")
+        with environment(kernel_env):  # the kernel inherits it; the caller's is restored after
+            papermill.execute_notebook(str(path), str(out_path), cwd=str(NOTEBOOKS),
+                                       progress_bar=True, kernel_name="python3")
     except Exception as exc:  # noqa: BLE001 - report every failure, then go on with the next notebook
         status, error = "failed", str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
         missed = missed_threshold(exc)

@@ -139,3 +139,25 @@ def test_store_copies_the_saved_results_for_other_notebooks(monkeypatch, tmp_pat
     monkeypatch.setattr(run_notebooks, "STORED_RESULTS", tmp_path / "stored")
     assert run_notebooks.store_results("06_vae", folder).read_text() == '{"data": {"fid": 30}}'
     assert run_notebooks.store_results("07_gans", folder) is None
+
+
+def test_a_run_leaves_the_callers_environment_as_it_was(monkeypatch, tmp_path):
+    """The profile, seed, work folder and strictness of a run are the kernel's only: under pytest a
+    leak would make every later notebook's kernel run at that profile and seed, unchecked."""
+    import os
+
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    monkeypatch.setenv("COURSE_STRICT", "1")
+    monkeypatch.delenv("COURSE_SEED", raising=False)
+    monkeypatch.delenv("COURSE_WORK_DIR", raising=False)
+    before = dict(os.environ)
+    seen = []
+    _stub_run(monkeypatch, {"2": True}, seen)
+    (tmp_path / "build").mkdir()
+    notebook = tmp_path / "01_a.ipynb"
+    notebook.write_text("{}", encoding="utf-8")
+    result = run_notebooks.run_one(notebook, tmp_path / "build", "demo", store=False, seed=2,
+                                   work_dir=tmp_path / "work")
+    assert result["status"] == "ok"
+    assert seen == [("01_a", "2", "record", str(tmp_path / "work"))]  # the kernel saw the run's
+    assert dict(os.environ) == before
