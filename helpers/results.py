@@ -98,7 +98,7 @@ def load(notebook: str, *, settings: dict[str, Any] | None = None, profile: str 
         if source == "local" and not same:
             continue  # another profile or settings on this machine: the stored run says more
         where = ("this machine's run" if source == "local" else
-                 "the course's stored results (committed with the helpers)")
+                 "the course's stored run (committed with the helpers)")
         note = "" if same else f"; this run is {profile}, so it is shown for reference, not compared"
         message = (f"notebook {notebook}: results of {where}, profile {saved.get('profile')}, "
                    f"seed {saved.get('seed')}{note}.")

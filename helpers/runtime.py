@@ -129,7 +129,7 @@ def seed_everything(seed: int = 42, *, deterministic: bool | None = None) -> np.
 
     Returns a NumPy ``Generator`` seeded with ``seed`` (``np.random.default_rng()`` ignores the
     global seed, so pass this one around instead). ``deterministic`` (default
-    ``deterministic_default()``: on a CPU) turns on ``tf.config.experimental.enable_op_determinism``.
+    ``deterministic_default()``: off) turns on ``tf.config.experimental.enable_op_determinism``.
 
     >>> rng = seed_everything(42)
     >>> int(rng.integers(100))

@@ -43,4 +43,4 @@ def test_a_notebook_that_found_no_results_of_another_is_named():
     assert colab_check.missing_results(printed("notebook 06_vae: no results found (neither x nor stored)")) == [
         "06_vae"]
     assert colab_check.missing_results(printed(
-        "notebook 06_vae: results of the course's stored results (committed with the helpers), profile demo")) == []
+        "notebook 06_vae: results of the course's stored run (committed with the helpers), profile demo")) == []
