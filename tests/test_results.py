@@ -39,7 +39,7 @@ def test_without_a_fitting_local_run_the_stored_results_are_used_and_marked(fold
     found = results.load("06_vae", settings={"n": 100}, profile="smoke", log=lines.append)
     assert (found.data, found.source, found.comparable) == ({"fid": 30.0}, "stored", False)
     assert found.label == "(notebook 06, stored demo)"
-    assert "stored results" in lines[0] and "profile demo, seed 42" in lines[0]
+    assert "the course's stored run" in lines[0] and "profile demo, seed 42" in lines[0]
     assert "shown for reference, not compared" in lines[0]
     same = results.load("06_vae", settings={"n": 1000}, profile="demo", log=None)
     assert same.source == "stored" and same.comparable
