@@ -335,19 +335,21 @@ def setup_notebook(profile: str | None = None, *, tested: dict[str, tuple[str, s
 # --------------------------------------------------------------------------- what a run costs
 
 RUN_MINUTES: dict[str, dict[str, str]] = {
-    # notebook: minutes per profile. smoke and demo: measured on this project's 2-core CPU machine,
-    # quiet, 2026-11-24 (a "≤" would mark an upper bound measured under load). full: estimated for a
+    # notebook: minutes per profile. smoke: measured on this project's 2-core CPU machine, quiet,
+    # 2026-11-24. demo: the range of the runs measured on 2-core machines of the same kind,
+    # 2026-11-24 to 2026-12-03 (the same notebook took up to twice as long on another one); a "≤"
+    # would mark an upper bound measured under load. full: estimated for a
     # Colab T4 GPU from measured CPU throughput and the full/demo work ratio; never run (no GPU here).
     # tests/test_runtime.py checks that the README's notebook table shows the same figures.
-    "01": {"smoke": "1.0", "demo": "4.3", "full": "40-80"},
-    "02": {"smoke": "1.2", "demo": "4.1", "full": "25-45"},
-    "03": {"smoke": "0.7", "demo": "4.4", "full": "35-65"},
-    "04": {"smoke": "0.4", "demo": "4.3", "full": "20-40"},
-    "05": {"smoke": "1.2", "demo": "2.8", "full": "5-10"},
-    "06": {"smoke": "0.8", "demo": "2.7", "full": "8-20"},
-    "07": {"smoke": "0.5", "demo": "2.5", "full": "20-40"},
-    "07b": {"smoke": "0.6", "demo": "2.0", "full": "25-50"},
-    "08": {"smoke": "0.5", "demo": "2.2", "full": "20-35"},
+    "01": {"smoke": "1.0", "demo": "8-11", "full": "40-80"},
+    "02": {"smoke": "1.2", "demo": "5-8", "full": "25-45"},
+    "03": {"smoke": "0.7", "demo": "10-12", "full": "35-65"},
+    "04": {"smoke": "0.4", "demo": "5-8", "full": "20-40"},
+    "05": {"smoke": "1.2", "demo": "3-5", "full": "5-10"},
+    "06": {"smoke": "0.8", "demo": "3-5", "full": "8-20"},
+    "07": {"smoke": "0.5", "demo": "2.5-4", "full": "20-40"},
+    "07b": {"smoke": "0.6", "demo": "2-3.5", "full": "25-50"},
+    "08": {"smoke": "0.5", "demo": "2-3.5", "full": "20-35"},
 }
 
 
