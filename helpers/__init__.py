@@ -5,6 +5,8 @@ Modules (import the one you need, e.g. ``from helpers import data, plotting``):
 - ``runtime``: the environment a notebook runs in: run profiles (smoke/demo/full), seeding,
   version and device report, known-warning filters, the one-call notebook setup.
 - ``lessons``: a lesson as a claim checked on the run (``expect``: a ✔/✘ line; strict under CI).
+- ``exercises``: checked exercises (``check``: a ✔/✘ line on a student's answer; the starter must
+  fail it and the solution pass it under CI), checkers, hidden solution cells (NumPy only).
 - ``results``: one notebook's results for another (this machine's run, else the stored demo ones).
 - ``files``: what a notebook writes: work folders, metrics recorded for the run report, atomic
   writes (standard library only).

@@ -115,6 +115,12 @@ def run_one(path: Path, out_dir: Path, profile: str, store: bool, seed: int | No
     failed = [c["claim"] for c in claims if c["checked"] and not c["holds"]]
     if failed and status == "ok":
         status, error = "claim failed", "; ".join(failed)[:300]
+    from helpers import exercises  # NumPy: imported only when a notebook has run
+
+    checks = metrics.pop("exercises", [])
+    wrong = exercises.misbehaved(checks)  # a check that passed its starter or failed its solution
+    if wrong and status == "ok":
+        status, error = "exercise check failed", "; ".join(wrong)[:300]
     if out_path.exists():
         nb = normalize(json.loads(out_path.read_text(encoding="utf-8")))
         text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
@@ -131,7 +137,8 @@ def run_one(path: Path, out_dir: Path, profile: str, store: bool, seed: int | No
     for c in claims:
         print(f"  {'✔' if c['holds'] else '✘' if c['checked'] else '·'} {c['claim']} | {c['evidence']}")
     return {"notebook": path.name, "status": status, "seconds": round(seconds, 1), "seed": seed,
-            "metrics": metrics, "claims": claims, "error": error, "missed_threshold": missed}
+            "metrics": metrics, "claims": claims, "exercises": checks, "error": error,
+            "missed_threshold": missed}
 
 
 def store_results(stem: str, folder: Path) -> Path | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -105,6 +107,26 @@ def test_a_failed_claim_fails_the_run_and_is_never_stored(monkeypatch, tmp_path)
     assert notebook.read_text(encoding="utf-8") == "the stored notebook"
     report = run_notebooks.write_report([result], tmp_path / "build", "demo").read_text()
     assert "| 0/1 | it learns |" in report
+
+
+def test_an_exercise_check_that_cannot_fail_fails_the_run(monkeypatch, tmp_path):
+    import papermill
+
+    def execute(src, out, **kwargs):  # a starter-stage check that passed: the check cannot fail
+        Path(os.environ["COURSE_METRICS_FILE"]).write_text(json.dumps({"exercises": [
+            {"name": "top_k", "stage": "starter", "passed": True, "problems": [], "as_expected": False},
+            {"name": "top_k", "stage": "solution", "passed": True, "problems": [], "as_expected": True}]}))
+        Path(out).write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    notebook = tmp_path / "01_a.ipynb"
+    notebook.write_text("the stored notebook", encoding="utf-8")
+    (tmp_path / "build").mkdir()
+    result = run_notebooks.run_one(notebook, tmp_path / "build", "demo", store=True)
+    assert result["status"] == "exercise check failed"
+    assert "exercise top_k cannot fail on the starter" in result["error"]
+    assert "exercises" not in result["metrics"] and len(result["exercises"]) == 2
+    assert notebook.read_text(encoding="utf-8") == "the stored notebook"  # never stored
 
 
 def test_the_seed_sweep_runs_each_seed_apart_and_marks_claims_that_failed_at_one(monkeypatch, tmp_path):
