@@ -349,7 +349,7 @@ RUN_MINUTES: dict[str, dict[str, str]] = {
     "06": {"smoke": "0.8", "demo": "3-5", "full": "8-20"},
     "07": {"smoke": "0.5", "demo": "2.5-4", "full": "20-40"},
     "07b": {"smoke": "0.6", "demo": "2-3.5", "full": "25-50"},
-    "08": {"smoke": "≤1.7", "demo": "≤6.5", "full": "30-55"},  # 2026-12-07, under load
+    "08": {"smoke": "≤1.7", "demo": "≤7", "full": "30-55"},  # 2026-12-07, under load
 }
 
 
