@@ -192,6 +192,8 @@ def seeds_summary(runs: dict[int, list[dict]], profile: str) -> str:
     >>> text = seeds_summary({0: [run(0, 0.5, True)], 1: [run(1, 0.7, False)]}, "demo")
     >>> "| acc | 0.5 | 0.7 | 0.5 | 0.6 | 0.7 |" in text, "✘ **failed at a seed**" in text
     (True, True)
+    >>> "held at the 1 of 2 seeds swept so far" in seeds_summary({0: [run(0, 0.5, True)], 1: []}, "demo")
+    True
     """
     import statistics
 
@@ -225,7 +227,10 @@ def seeds_summary(runs: dict[int, list[dict]], profile: str) -> str:
             every = len(checked) == len(seeds) and all(c["holds"] for c in checked)
             total += bool(checked)
             held_all += every and bool(checked)
-            verdict = "✔" if every else ("✘ **failed at a seed**" if checked else "not checked")
+            failed_somewhere = any(not c["holds"] for c in checked)
+            verdict = ("✔" if every else "✘ **failed at a seed**" if failed_somewhere
+                       else f"held at the {len(checked)} of {len(seeds)} seeds swept so far" if checked
+                       else "not checked")
             parts.append(f"| {claim.replace('|', '/')} | {cells} | {verdict} |")
         failed = [f"{s}: {r['status']} ({r['error']})" for s, r in by_seed.items() if r and r["status"] != "ok"]
         parts += [""] + ([f"Runs not ok: {'; '.join(failed)}", ""] if failed else [])
