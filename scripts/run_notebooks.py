@@ -200,7 +200,7 @@ def seeds_summary(runs: dict[int, list[dict]], profile: str) -> str:
     seeds = sorted(runs)
     head = " | ".join(f"seed {s}" for s in seeds)
     names = list(dict.fromkeys(r["notebook"] for s in seeds for r in runs[s]))
-    total = held_all = 0
+    total = held_all = partial = 0
     parts = []
     for name in names:
         by_seed = {s: next((r for r in runs[s] if r["notebook"] == name), None) for s in seeds}
@@ -228,6 +228,7 @@ def seeds_summary(runs: dict[int, list[dict]], profile: str) -> str:
             total += bool(checked)
             held_all += every and bool(checked)
             failed_somewhere = any(not c["holds"] for c in checked)
+            partial += bool(checked) and not every and not failed_somewhere
             verdict = ("✔" if every else "✘ **failed at a seed**" if failed_somewhere
                        else f"held at the {len(checked)} of {len(seeds)} seeds swept so far" if checked
                        else "not checked")
@@ -235,7 +236,8 @@ def seeds_summary(runs: dict[int, list[dict]], profile: str) -> str:
         failed = [f"{s}: {r['status']} ({r['error']})" for s, r in by_seed.items() if r and r["status"] != "ok"]
         parts += [""] + ([f"Runs not ok: {'; '.join(failed)}", ""] if failed else [])
     top = [f"# Seed sweep (profile `{profile}`, seeds {', '.join(map(str, seeds))})", "",
-           f"{held_all} of {total} checked claims held at every seed.", ""]
+           f"{held_all} of {total} checked claims held at every seed"
+           + (f"; {partial} more held at every seed swept so far." if partial else "."), ""]
     return "\n".join(top + parts) + "\n"
 
 
