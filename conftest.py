@@ -1,6 +1,7 @@
 """pytest configuration shared by the unit tests, the doctests of ``helpers`` and nbval."""
 
 import os
+import shutil
 
 import pytest
 
@@ -70,3 +71,12 @@ def _data_doctests_read_a_filled_cache(request):
             data.load_fashion_mnist()
             data.load_spa_eng()
         _WARMED.append(True)
+
+
+@pytest.fixture
+def chromium() -> str:
+    """The headless browser the slides and website tests open pages in; skips where it is missing."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    pytest.skip("Chromium is not installed (apt-get install -y chromium; .ci/run installs it)")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from helpers.exercises import SOLUTION_TAG  # noqa: E402  (the tag that hides a solution cell)
 from helpers.files import atomic_write_text  # noqa: E402  (one atomic write for the whole project)
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -41,7 +42,6 @@ OUT = ROOT / "build" / "site"
 STATIC = "_static"
 BADGE = "colab-badge.svg"
 REMOTE_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-SOLUTION_TAG = "solution"
 EXERCISES_TITLE = re.compile(r"what to try next|\bexercises?\b", re.I)
 SOLUTION_TITLE = re.compile(r"\bsolutions?\b", re.I)
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

@@ -206,13 +206,6 @@ def test_demo_slides_and_colab_check_select_the_same_notebooks():
     assert [p.stem for p in slides.select(["07"])] == ["07_gans"]
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
 def test_every_notebook_builds_a_deck_with_one_slide_per_section():
     vendor = slides.OUT / slides.VENDOR / "versions.json"
     if shutil.which("npm") is None and not vendor.exists():
@@ -226,10 +219,8 @@ def test_every_notebook_builds_a_deck_with_one_slide_per_section():
         assert sections >= headings > 5, f"{deck.name}: {sections} slides for {headings} section headings"
 
 
-def test_a_built_deck_renders_offline_in_headless_chromium():
-    browser = _chromium()
-    if browser is None:
-        pytest.skip("Chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
+def test_a_built_deck_renders_offline_in_headless_chromium(chromium):
+    browser = chromium
     vendor = slides.OUT / slides.VENDOR / "versions.json"
     if shutil.which("npm") is None and not vendor.exists():
         pytest.skip("npm is needed once to install reveal.js into build/slides/_vendor")

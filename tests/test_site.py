@@ -37,13 +37,6 @@ def _load_site():
 site = _load_site()
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
 def _tiny_exporter():
     return site.exporter("_vendor/node_modules")
 
@@ -239,10 +232,8 @@ def _check_in_browser(browser: str, page: Path) -> dict:
 
 
 @pytest.mark.slow  # about 40 s on 2 busy cores: the whole site is built, then 12 pages opened
-def test_the_built_site_opens_offline_in_headless_chromium(tmp_path):
-    browser = _chromium()
-    if browser is None:
-        pytest.skip("Chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
+def test_the_built_site_opens_offline_in_headless_chromium(tmp_path, chromium):
+    browser = chromium
     if shutil.which("npm") is None and not (site.OUT / site.VENDOR / "versions.json").exists():
         pytest.skip("npm is needed once to install MathJax into build/site/_vendor")
     stored = {p: p.read_bytes() for p in NOTEBOOKS}
