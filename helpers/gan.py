@@ -16,7 +16,9 @@ outputs an unbounded score). A conditional pair takes ``[z, labels]`` and ``[ima
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -29,6 +31,8 @@ from helpers.runtime import check_int
 __all__ = [
     "GAN",
     "WGANGP",
+    "BatchHistory",
+    "GanTrainer",
     "FixedNoiseSamples",
     "MinibatchStdDev",
     "bce",
@@ -451,3 +455,106 @@ class FixedNoiseSamples(keras.callbacks.Callback):
         self.epochs_seen += 1
         if self.epochs_seen % self.every == 0:
             self.snapshots[self.epochs_seen] = generate(self._generator(), self.noise, self.labels)
+
+
+class BatchHistory(keras.callbacks.Callback):
+    """Keep the value of every logged metric **per batch**, for the plots of non-convergence.
+
+    ``fit()`` logs running means that restart each epoch; each batch's own value is recovered from two
+    consecutive means (``b · mean_b − (b − 1) · mean_{b−1}``), exact for metrics that are plain means
+    with the same weight per batch, as every ``GAN`` metric is. ``values[name]`` is the list over all
+    batches of all epochs (``GAN``: ``d_real`` is mean D(x), ``d_fake`` mean D(G(z)) of that batch).
+    """
+
+    def __init__(self, names: Sequence[str] = ("d_real", "d_fake")) -> None:
+        super().__init__()
+        if not names or isinstance(names, str):
+            raise ValueError(f"names must be a list of logged metric names, got {names!r}.")
+        self.names = tuple(names)
+        self.values: dict[str, list[float]] = {name: [] for name in self.names}
+        self._previous: dict[str, float] = {}
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._previous = {}
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        for name in self.names:
+            if name not in logs:
+                raise KeyError(f"the model logs no metric {name!r}; it logs {sorted(logs)}.")
+            mean = float(logs[name])
+            self.values[name].append((batch + 1) * mean - batch * self._previous.get(name, 0.0))
+            self._previous[name] = mean
+
+
+@dataclass
+class GanTrainer:
+    """Train a notebook's GANs the same way, and keep what the later cells read.
+
+    One ``train`` call compiles the model, fits it on ``gan_dataset(images, batch_size, k=model.k)``
+    while two callbacks watch the generator (``FixedNoiseSamples`` on ``show_noise``, and
+    ``quality.ScoreHistory`` on ``score_noise``: epoch 0 is the untrained generator) and, with
+    ``per_batch=True``, a ``BatchHistory``. Under ``COURSE_REUSE=1`` it calls no ``fit()``:
+    ``training.train_or_reuse`` loads both networks' weights and the results from an earlier run with
+    the same ``settings``. ``runs[key]`` holds plain data (history, snapshots, ``(epoch, Score)`` pairs,
+    seconds, generator and discriminator steps, per-batch values); ``results[key]`` the final score's
+    numbers for the results table.
+
+    >>> trainer = GanTrainer(scorer, X_train, score_noise, show_noise, 64, SEED, WORK, SETTINGS)  # doctest: +SKIP
+    >>> trainer.train("dense", "dense GAN", model, 4, adam(1e-3), adam(1e-3))                    # doctest: +SKIP
+    """
+
+    scorer: Any
+    images: Any
+    score_noise: Any
+    show_noise: Any
+    batch_size: int
+    seed: int
+    folder: Any
+    settings: dict[str, Any]
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def train(self, key: str, label: str, model: GAN, epochs: int, d_optimizer: keras.optimizers.Optimizer,
+              g_optimizer: keras.optimizers.Optimizer, *, labels: Any = None, noise_labels: Any = None,
+              images: Any = None, per_batch: bool = False, verbose: bool = True) -> GAN:
+        """Train ``model`` for ``epochs`` (or reuse an earlier run), record it under ``key``; return it.
+
+        ``labels`` are the training labels of a conditional GAN and ``noise_labels`` the labels asked
+        with ``score_noise`` (one per row); ``images`` replaces the trainer's training images.
+        """
+        from helpers import quality, training  # imported here: quality and training import keras models
+
+        check_int("epochs", epochs, 1)
+        model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
+        images = self.images if images is None else images
+        score_noise = np.asarray(self.score_noise, dtype="float32")
+        show_labels = None if noise_labels is None else np.asarray(noise_labels)[:len(self.show_noise)]
+
+        def train() -> dict[str, Any]:
+            samples = FixedNoiseSamples(self.show_noise, show_labels)
+            scores = quality.ScoreHistory(self.scorer, noise_sampler(model.generator, score_noise, noise_labels),
+                                          n=len(score_noise))
+            callbacks = [samples, scores] + ([BatchHistory()] if per_batch else [])
+            dataset = gan_dataset(images, self.batch_size, k=model.k, labels=labels, seed=self.seed)
+            start = time.perf_counter()
+            history = model.fit(dataset, epochs=epochs, verbose=0, callbacks=callbacks)
+            return dict(history=history.history, snapshots=samples.snapshots, scores=scores.by_epoch,
+                        seconds=time.perf_counter() - start, g_steps=int(model.g_optimizer.iterations),
+                        d_steps=int(model.d_optimizer.iterations),
+                        per_batch=callbacks[2].values if per_batch else None)
+
+        run = training.train_or_reuse(key, train, [model.generator, model.discriminator],
+                                      folder=self.folder, settings=self.settings)
+        self.runs[key] = run
+        final = run["scores"][-1][1]
+        self.results[key] = dict(
+            label=label, seconds=run["seconds"], g_steps=run["g_steps"], fid=final.fid,
+            covered=final.coverage.covered, entropy_bits=final.coverage.entropy_bits,
+            unrecognised=final.unrecognised_share, precision=final.precision, recall=final.recall,
+            pca_fid=final.pca_fid,
+            parameters=model.generator.count_params() + model.discriminator.count_params())
+        if verbose:
+            print(f"{label}: {epochs} epochs, {run['g_steps']:,} generator steps in {run['seconds']:.0f} s; "
+                  f"{final}")
+        return model

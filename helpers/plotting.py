@@ -287,3 +287,50 @@ def plot_bleu_by_length(rows_by_model: Mapping[str, Sequence[Mapping[str, Any]]]
     ax.set_title(title)
     ax.legend()
     return ax.figure
+
+
+def score_panels(
+    curves: Mapping[str, Sequence[tuple[int, Any]]],
+    *,
+    floor: float,
+    ceiling: float | None = None,
+    bad: float | None = None,
+    title: str | None = None,
+) -> plt.Figure:
+    """Three panels per epoch for generative models: the Fréchet distance, the share of samples the
+    quality classifier recognises, and how many classes those recognised samples cover.
+
+    ``curves`` maps a label to ``(epoch, quality.Score)`` pairs, as ``ScoreHistory.by_epoch`` or a
+    ``gan.GanTrainer`` run's ``"scores"`` gives them. ``floor`` (real images), ``ceiling`` (a trivial
+    generator) and ``bad`` (a realistic bad reference, such as real images blurred) are drawn as lines
+    on the Fréchet panel. Coverage alone trusts the classifier's argmax even on a blotch; the middle
+    panel says how much of it to believe.
+    """
+    if not curves:
+        raise ValueError("score_panels needs at least one curve: {label: [(epoch, Score), ...]}.")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.3))
+    for i, (label, pairs) in enumerate(curves.items()):
+        if not len(pairs):
+            raise ValueError(f"{label}: no (epoch, Score) pairs to plot.")
+        epochs = [epoch for epoch, _ in pairs]
+        scores = [score for _, score in pairs]
+        axes[0].plot(epochs, [s.fid for s in scores], ".-", color=f"C{i}", label=label)
+        axes[1].plot(epochs, [s.confident_share for s in scores], ".-", color=f"C{i}", label=label)
+        covered = [s.confident_coverage.covered if s.confident_coverage is not None else np.nan
+                   for s in scores]
+        axes[2].plot(epochs, covered, ".-", color=f"C{i}", label=label)
+    axes[0].axhline(floor, color="gray", linestyle=":", label="floor (real images)")
+    if bad is not None:
+        axes[0].axhline(bad, color="C3", linestyle="-.", label="real images blurred")
+    if ceiling is not None:
+        axes[0].axhline(ceiling, color="gray", linestyle="--", label="ceiling (trivial generator)")
+    axes[0].set(title="Fréchet distance (lower is better)", xlabel="epoch", yscale="log")
+    axes[1].set(title="share recognised (p ≥ 0.9)", xlabel="epoch", ylim=(0, 1.02))
+    axes[2].set(title="classes ≥ 5% among the recognised", xlabel="epoch", ylim=(0, 10.5))
+    for ax in axes:
+        ax.legend(fontsize=8)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

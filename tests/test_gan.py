@@ -297,3 +297,59 @@ def test_bad_arguments_are_refused():
 
 def test_to_unit_maps_tanh_range():
     np.testing.assert_allclose(gan._to_unit(np.array([-1.0, 0.0, 1.0, 1.5])), [0.0, 0.5, 1.0, 1.0])
+
+
+# --------------------------------------------------------------------------- BatchHistory, GanTrainer
+
+
+class _Logged(keras.Model):
+    """A model whose only metric logs the batch's own number, so each batch's value is known."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = list(values)
+        self.tracker = keras.metrics.Mean(name="d_fake")
+        self.dense = layers.Dense(1)
+
+    def train_step(self, data):
+        self.tracker.update_state(ops.convert_to_tensor(data[0, 0], dtype="float32"))
+        return {"d_fake": self.tracker.result()}
+
+
+def test_batch_history_recovers_each_batchs_value_from_the_running_means():
+    values = np.array([0.9, 0.1, 0.7, 0.2, 0.05, 0.95], "float32")    # an oscillating D(G(z))
+    model = _Logged(values)
+    model.compile()
+    history = gan.BatchHistory(["d_fake"])
+    data = np.repeat(values[:, None], 3, axis=1)                       # one batch per value
+    model.fit(data, batch_size=1, epochs=2, shuffle=False, verbose=0, callbacks=[history])
+    np.testing.assert_allclose(history.values["d_fake"], np.tile(values, 2), atol=1e-5)
+    with pytest.raises(KeyError, match="logs no metric 'd_real'"):
+        model.fit(data, batch_size=1, epochs=1, verbose=0, callbacks=[gan.BatchHistory(["d_real"])])
+    with pytest.raises(ValueError, match="list of logged metric names"):
+        gan.BatchHistory("d_fake")
+
+
+def test_gan_trainer_records_runs_and_results_and_reuses_them(tmp_path, monkeypatch):
+    monkeypatch.delenv("COURSE_REUSE", raising=False)
+    noise = np.random.default_rng(0).normal(size=(130, LATENT)).astype("float32")
+    trainer = gan.GanTrainer(_MeanPixelScorer(), REAL, noise, noise[:3], batch_size=2, seed=0,
+                             folder=tmp_path, settings={"a": 1})
+    model = _compiled(k=2)
+    adam = keras.optimizers.Adam
+    assert trainer.train("toy", "toy GAN", model, 2, adam(0.01), adam(0.01), per_batch=True,
+                         verbose=False) is model
+    run, result = trainer.runs["toy"], trainer.results["toy"]
+    assert run["g_steps"] == 2 * 2 and run["d_steps"] == 2 * 2 * 2        # 8 images = 2 batches of k·m
+    assert [e for e, _ in run["scores"]] == [0, 1, 2] and sorted(run["snapshots"]) == [0, 1, 2]
+    assert len(run["per_batch"]["d_fake"]) == 4 and len(run["per_batch"]["d_real"]) == 4
+    np.testing.assert_allclose(np.mean(run["per_batch"]["d_fake"][2:]), run["history"]["d_fake"][1],
+                               rtol=1e-4)                             # the epoch's mean of its batches
+    assert result["fid"] == run["scores"][-1][1].fid and result["label"] == "toy GAN"
+    assert result["parameters"] == model.generator.count_params() + model.discriminator.count_params()
+    monkeypatch.setenv("COURSE_REUSE", "1")
+    again = gan.GanTrainer(_MeanPixelScorer(), REAL, noise, noise[:3], 2, 0, tmp_path, {"a": 1})
+    fresh = _compiled(k=2)
+    again.train("toy", "toy GAN", fresh, 2, adam(0.01), adam(0.01), per_batch=True, verbose=False)
+    assert int(fresh.g_optimizer.iterations) == 0                       # reused, not trained
+    assert again.results["toy"]["fid"] == result["fid"]

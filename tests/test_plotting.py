@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from helpers.plotting import _STYLE, image_grid, plot_history, set_style  # noqa: E402
+from helpers.plotting import _STYLE, image_grid, plot_history, score_panels, set_style  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -327,3 +327,22 @@ def test_plot_bleu_by_length_draws_one_line_per_model():
         plot_bleu_by_length({})
     plt.close("all")
 
+
+
+def test_score_panels_show_the_recognised_share_beside_the_distance():
+    from helpers import quality
+
+    def score(fid, share, covered):
+        coverage = quality.class_coverage(list(range(covered)) * 10)
+        return quality.Score(fid, coverage, 200, confident_share=share, confident_coverage=coverage)
+
+    curves = {"GAN": [(0, score(150.0, 0.05, 2)), (1, score(30.0, 0.6, 9))],
+              "VAE": [(0, score(120.0, 0.1, 3)), (1, score(40.0, 0.7, 10))]}
+    fig = score_panels(curves, floor=1.2, ceiling=160.0, bad=60.0, title="t")
+    fid_ax, share_ax, classes_ax = fig.axes
+    assert fid_ax.get_yscale() == "log"
+    np.testing.assert_allclose(share_ax.lines[0].get_ydata(), [0.05, 0.6])
+    np.testing.assert_allclose(classes_ax.lines[1].get_ydata(), [3, 10])
+    assert {line.get_ydata()[0] for line in fid_ax.lines[2:]} == {1.2, 60.0, 160.0}
+    with pytest.raises(ValueError, match="at least one curve"):
+        score_panels({}, floor=1.0)
