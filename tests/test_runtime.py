@@ -402,6 +402,25 @@ def test_readme_table_shows_the_costs_the_notebooks_print():
     assert _readme_minutes() == runtime.RUN_MINUTES
 
 
+def test_readme_notebook_table_rows_have_the_headers_columns_and_count_the_exercises():
+    root = Path(__file__).resolve().parent.parent
+    lines = (root / "README.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("| # | topic |")))
+    header = [cell.strip() for cell in lines[start].strip("|").split("|")]
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+    rows = lines[start + 2:end]
+    assert len(rows) == len(list((root / "notebooks").glob("[0-9]*.ipynb")))
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert len(cells) == len(header), f"{cells[0]}: {len(cells)} cells, the header has {len(header)}"
+        notebook = next((root / "notebooks").glob(f"{cells[0]}_*.ipynb"))
+        cells_md = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        exercises = sum(1 for cell in cells_md if cell["cell_type"] == "markdown"
+                        and re.match(r"### Exercise \d", "".join(cell["source"])))
+        assert cells[header.index("exercises")] == str(exercises), f"{cells[0]}: README says " \
+            f"{cells[header.index('exercises')]} exercises, the notebook has {exercises}"
+
+
 def test_print_cost_names_the_profile_and_marks_full_as_estimated(capsys):
     runtime.print_cost("03_nmt_rnn", "demo")
     out = capsys.readouterr().out
