@@ -21,9 +21,12 @@ Modules (import the one you need, e.g. ``from helpers import data, plotting``):
 - ``seq2seq``: greedy and beam-search decoders, masks, positional encodings, attention plots.
 - ``metrics``: corpus BLEU and chrF (sacrebleu), BLEU by sentence length.
 - ``quality``: the image-quality score of the generative notebooks (classifier-feature Fréchet
-  distance, class coverage, floor and ceiling).
+  distance, class coverage, the recognised share, precision and recall, a pixel-PCA score, floor,
+  ceiling and a blurred-real bad reference, edge strength).
 - ``vae``: the VAE's ``Sampling`` layer (reparameterization trick) and KL term.
-- ``gan``: GAN losses, the two-phase GAN and WGAN-GP models, gradient penalty.
+- ``gan``: GAN losses, the two-phase GAN and WGAN-GP models, gradient penalty, the trainer the GAN
+  notebooks share (``GanTrainer``) and per-batch discriminator outputs (``BatchHistory``).
+- ``toy2d``: the ring of eight Gaussians (a toy for mode collapse) and its diversity measures.
 - ``mlm``: BERT's masked-language-model corruption (15% selected; 80/10/10).
 """
 
