@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import keras
@@ -518,3 +519,25 @@ def test_score_history_scores_before_training_every_k_epochs_and_at_the_end():
 def test_score_history_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         quality.ScoreHistory(_FakeScorer(), lambda n: np.zeros((n, 28, 28)), **kwargs)
+
+
+# --------------------------------------------------------------------------- the stored demo results
+
+
+KEPT = {"07_gans": ["dcgan"], "07b_gans_conditional_wgan": ["cgan", "wgan_gp"]}
+"""The models the GAN notebooks keep as their result (the others are the failing side of a lesson,
+such as the minimax loss with SGD, and are meant to score badly)."""
+
+
+def test_the_blurred_real_reference_scores_worse_than_every_model_the_notebooks_keep():
+    from helpers import results
+
+    stored = {name: json.loads((results.STORED_DIR / f"{name}.json").read_text())["data"]
+              for name in [*KEPT, "06_vae"]}
+    blurred = stored["07_gans"]["blurred"]
+    assert stored["07b_gans_conditional_wgan"]["blurred"] == blurred   # one reference, n alike
+    assert all(stored[name]["n"] == stored["07_gans"]["n"] for name in stored)
+    scores = {f"{name}/{key}": stored[name]["models"][key]["fid"]
+              for name, keys in KEPT.items() for key in keys}
+    scores["06_vae"] = stored["06_vae"]["fid"]
+    assert all(stored["07_gans"]["floor"] < fid < blurred for fid in scores.values()), (scores, blurred)
