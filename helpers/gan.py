@@ -552,7 +552,8 @@ class GanTrainer:
             label=label, seconds=run["seconds"], g_steps=run["g_steps"], fid=final.fid,
             covered=final.coverage.covered, entropy_bits=final.coverage.entropy_bits,
             unrecognised=final.unrecognised_share, precision=final.precision, recall=final.recall,
-            pca_fid=final.pca_fid,
+            pca_fid=final.pca_fid, pca_precision=final.pca_precision, pca_recall=final.pca_recall,
+            class_recognised=final.class_recognised,
             parameters=model.generator.count_params() + model.discriminator.count_params())
         if verbose:
             print(f"{label}: {epochs} epochs, {run['g_steps']:,} generator steps in {run['seconds']:.0f} s; "

@@ -54,6 +54,8 @@ __all__ = [
     "QualityScorer",
     "ScoreHistory",
     "Score",
+    "agreed_order",
+    "claim_better",
     "class_coverage",
     "confident_coverage",
     "confident_share",
@@ -62,6 +64,7 @@ __all__ = [
     "load_scorer",
     "nearest_distances",
     "nearest_neighbours",
+    "per_class_recognised",
     "precision_recall",
 ]
 
@@ -248,6 +251,97 @@ def confident_coverage(probabilities: Any, threshold: float = 0.9, min_share: fl
         among = counts[counts > 0] / counts.sum()
         entropy = float(-(among * np.log2(among)).sum()) + 0.0  # + 0.0: no -0.0 for one class
     return Coverage(hist, entropy, int((hist >= min_share).sum()), min_share)
+
+
+def per_class_recognised(probabilities: Any, threshold: float = 0.9, asked: Any = None) -> float:
+    """The share recognised with top probability ≥ ``threshold``, class by class, averaged over the classes.
+
+    Without ``asked`` the samples are grouped by their predicted class; with ``asked`` (one class per
+    sample, a conditional generator's labels) by the class asked for, and a sample counts only when it is
+    recognised *as that class*. A class with no samples counts 0. Unlike ``confident_share`` this cannot
+    be raised by drawing only the classes the classifier finds easy: a generator whose blotches are all
+    confidently "bag" scores at most 1/10.
+
+    >>> probs = [[0.95, 0.05], [0.6, 0.4], [0.97, 0.03], [0.97, 0.03]]
+    >>> per_class_recognised(probs), per_class_recognised(probs, asked=[0, 1, 1, 0])
+    (0.375, 0.5)
+    """
+    probs = _check_probabilities(probabilities)
+    threshold = _check_threshold(threshold)
+    predicted, sure = probs.argmax(axis=1), probs.max(axis=1) >= threshold
+    if asked is None:
+        groups, hits = predicted, sure
+    else:
+        groups = np.asarray(asked)
+        if groups.shape != (len(probs),) or not np.issubdtype(groups.dtype, np.integer):
+            raise ValueError(f"asked must hold one integer class per sample ({len(probs)}), "
+                             f"got shape {groups.shape} and dtype {groups.dtype}.")
+        if groups.min() < 0 or groups.max() >= probs.shape[1]:
+            raise ValueError(f"asked classes must lie in 0..{probs.shape[1] - 1}.")
+        hits = sure & (predicted == groups)
+    shares = [hits[groups == c].mean() if np.any(groups == c) else 0.0 for c in range(probs.shape[1])]
+    return float(np.mean(shares))
+
+
+# The feature spaces every ranking is checked in, and what each measure is called in a claim line
+FRECHET_SPACES = {"fid": "Fréchet", "pca_fid": "pixel-PCA Fréchet"}
+
+
+def agreed_order(a: Any, b: Any, keys: Any = tuple(FRECHET_SPACES),
+                 margins: Any = None) -> bool | None:
+    """True when ``a`` is lower (better) than ``b`` on every key, False when higher on every key, else None.
+
+    ``a`` and ``b`` map measure names to values where lower is better (Fréchet distances, the unrecognised
+    share). A difference smaller than ``margins[key]`` (for example the sampling noise of a share) is a
+    tie, and a tie on any key means no order. One feature space is one opinion: a ranking is stated only
+    where every measure agrees.
+
+    >>> agreed_order({"fid": 1, "pca_fid": 2}, {"fid": 3, "pca_fid": 4})
+    True
+    >>> agreed_order({"fid": 1, "pca_fid": 5}, {"fid": 3, "pca_fid": 4}) is None
+    True
+    >>> agreed_order({"u": 0.76}, {"u": 0.77}, keys=["u"], margins={"u": 0.05}) is None
+    True
+    """
+    keys, margins = list(keys), dict(margins or {})
+    if not keys:
+        raise ValueError("agreed_order needs at least one key to compare on.")
+    missing = [key for key in keys for side in (a, b) if key not in side]
+    if missing:
+        raise ValueError(f"agreed_order: both sides need the keys {keys}; missing {sorted(set(missing))}.")
+    signs = set()
+    for key in keys:
+        difference = float(a[key]) - float(b[key])
+        if math.isnan(difference) or abs(difference) <= margins.get(key, 0.0):
+            return None
+        signs.add(difference < 0)
+    return signs.pop() if len(signs) == 1 else None
+
+
+def claim_better(name_a: str, a: Any, name_b: str, b: Any, *, keys: Any = None, margins: Any = None,
+                 demo_only: bool = False) -> bool | None:
+    """Claim "``name_a`` scores better than ``name_b``" where every measure in ``keys`` agrees.
+
+    ``keys`` maps measure names (lower is better) to the words of the claim line; the default is the
+    two Fréchet distances (``FRECHET_SPACES``). Where the measures agree, ``lessons.expect`` checks the
+    claim (it fails if ``a`` is worse on every one); where they disagree or tie (``margins``), a line
+    starting with "·" says so and no ranking is claimed. Returns ``agreed_order``'s answer.
+    """
+    from helpers import lessons  # here: lessons imports runtime only, but keep quality importable alone
+
+    keys = dict(FRECHET_SPACES if keys is None else keys)
+    order = agreed_order(a, b, keys, margins)
+    evidence = {words: f"{float(a[key]):.4g} vs {float(b[key]):.4g}" for key, words in keys.items()}
+    words = list(keys.values())
+    measures = " and ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " and " + words[-1]
+    if order is None:
+        print(f"· {name_a} against {name_b}: the measures ({measures}) disagree or tie, no ranking | "
+              + ", ".join(f"{words} {numbers}" for words, numbers in evidence.items()))
+        return None
+    where = "in both feature spaces" if keys == FRECHET_SPACES else f"on {measures}"
+    lessons.expect(f"{name_a} scores better than {name_b} {where}", order, evidence,
+                   demo_only=demo_only)
+    return order
 
 
 def _check_points(points: Any, what: str) -> np.ndarray:
@@ -521,9 +615,10 @@ class Score:
     """The quality score of one set of images: Fréchet distance (lower is better) and class coverage.
 
     ``QualityScorer.score`` also fills the later fields: the share of samples the classifier recognises
-    (top probability ≥ ``confidence``) and the coverage of those alone; precision and recall in the
-    classifier's feature space; the Fréchet distance in a second feature space (pixel PCA); and, when
-    asked, how near the samples come to the training images. A field left at its default (NaN or
+    (top probability ≥ ``confidence``) and the coverage of those alone, and the same share class by class
+    (``per_class_recognised``); precision and recall in the classifier's feature space; the Fréchet
+    distance, precision and recall in a second feature space (pixel PCA); and, when asked, how near the
+    samples come to the training images. A field left at its default (NaN or
     None) was not measured.
     """
 
@@ -537,6 +632,9 @@ class Score:
     recall: float = math.nan                     # share of real images inside the samples' manifold
     pca_fid: float = math.nan                    # Fréchet distance in the pixel-PCA space
     memorisation: Memorisation | None = None
+    pca_precision: float = math.nan              # precision and recall in the pixel-PCA space
+    pca_recall: float = math.nan
+    class_recognised: float = math.nan           # per_class_recognised: the share recognised, per class
 
     @property
     def unrecognised_share(self) -> float:
@@ -605,7 +703,7 @@ class QualityScorer:
     _reference: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _baselines: dict[tuple[int, int, float], Baselines] = field(default_factory=dict, repr=False)
     _test_features: np.ndarray | None = field(default=None, repr=False)
-    _real_manifolds: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    _real_manifolds: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     _pca: PixelPCA | None = field(default=None, repr=False)
     _pca_reference: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _memorisation_reference: np.ndarray | None = field(default=None, repr=False)
@@ -652,15 +750,20 @@ class QualityScorer:
             self._pca_reference = _gaussian(self.pixel_pca().transform(self.test_images))
         return self._pca_reference
 
-    def _real_manifold(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` real test features (a fixed random subset) and their k-NN radii, cached per ``n``."""
+    def _real_manifold(self, n: int, space: str = "classifier") -> tuple[np.ndarray, np.ndarray]:
+        """``n`` real test images' features (a fixed random subset) and their k-NN radii, cached.
+
+        ``space`` is ``"classifier"`` (the classifier's features) or ``"pca"`` (pixel PCA); both use the
+        same images.
+        """
         n = min(n, len(self.test_images))
-        if n not in self._real_manifolds:
+        if (n, space) not in self._real_manifolds:
             rng = np.random.default_rng(self.seed)
             chosen = np.sort(rng.choice(len(self.test_images), size=n, replace=False))
-            real = self.test_features()[chosen]
-            self._real_manifolds[n] = real, _knn_radii(real, _PR_NEIGHBOURS)
-        return self._real_manifolds[n]
+            real = (self.test_features()[chosen] if space == "classifier" else
+                    self.pixel_pca().transform(self.test_images[chosen]).astype(np.float64))
+            self._real_manifolds[n, space] = real, _knn_radii(real, _PR_NEIGHBOURS)
+        return self._real_manifolds[n, space]
 
     def memorisation(self, images: Any) -> Memorisation:
         """How near ``images`` come to the training images (pixel distance), beside real test images.
@@ -695,18 +798,25 @@ class QualityScorer:
         _check_features(features, f"{len(features)} images")
         mu, cov = _gaussian(features)
         fid = _frechet_from_stats(mu, cov, *self.reference())
-        real, radii = self._real_manifold(len(features))
-        if len(features) <= _PR_NEIGHBOURS or len(real) <= _PR_NEIGHBOURS:
-            precision = recall = math.nan
-        else:
-            precision = _inside_share(features, real, radii)
-            recall = _inside_share(real, features, _knn_radii(features, _PR_NEIGHBOURS))
-        pca_fid = _frechet_from_stats(*_gaussian(self.pixel_pca().transform(x)), *self.pca_reference())
+        pca = self.pixel_pca().transform(x).astype(np.float64)
+        pca_fid = _frechet_from_stats(*_gaussian(pca), *self.pca_reference())
+        (precision, recall), (pca_precision, pca_recall) = (
+            self._precision_recall(points, space) for points, space in ((features, "classifier"), (pca, "pca")))
         return Score(fid, class_coverage(probs.argmax(axis=1)), len(features),
                      confident_share=confident_share(probs, confidence),
                      confident_coverage=confident_coverage(probs, confidence), confidence=confidence,
                      precision=precision, recall=recall, pca_fid=pca_fid,
-                     memorisation=self.memorisation(x) if memorisation else None)
+                     memorisation=self.memorisation(x) if memorisation else None,
+                     pca_precision=pca_precision, pca_recall=pca_recall,
+                     class_recognised=per_class_recognised(probs, confidence))
+
+    def _precision_recall(self, points: np.ndarray, space: str) -> tuple[float, float]:
+        """Precision and recall of ``points`` against as many real test images, in ``space``."""
+        real, radii = self._real_manifold(len(points), space)
+        if len(points) <= _PR_NEIGHBOURS or len(real) <= _PR_NEIGHBOURS:
+            return math.nan, math.nan
+        return (_inside_share(points, real, radii),
+                _inside_share(real, points, _knn_radii(points, _PR_NEIGHBOURS)))
 
     def baselines(self, n: int, draws: int = 5, blur_sigma: float = _BLUR_SIGMA) -> Baselines:
         """Floor, ceilings and a realistic bad reference for ``n`` samples (cached): report scores beside them.

@@ -1,6 +1,6 @@
 """Notebook 07 writes the lecture's GAN ``train_step`` in a cell; ``helpers.gan.GAN`` runs the same step.
 
-The cells tagged ``gan-model`` and ``gan-train-step`` are read from the notebook and executed here; a
+The cells tagged ``gan-model``, ``gan-discriminator-step`` and ``gan-train-step`` are read from the notebook and executed here; a
 few steps of the notebook's class and of ``helpers.gan.GAN``, from the same initial weights and the
 same seed, must give the same weights (both draw their noise in the same order). A change to either
 side that changes what a step does makes this test fail.
@@ -20,7 +20,7 @@ from keras import layers, ops
 from helpers import gan
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_gans.ipynb"
-TAGS = ("gan-model", "gan-train-step")   # the plumbing, then the step itself, in the notebook's order
+TAGS = ("gan-model", "gan-discriminator-step", "gan-train-step")  # in the notebook's order
 LATENT = 4
 
 
@@ -58,8 +58,16 @@ def _copy(model: keras.Model) -> keras.Model:
     return twin
 
 
-def _pair(notebook_gan: type, label_noise: float, **helper_options) -> tuple[keras.Model, keras.Model]:
-    generator, discriminator = _networks(0)
+def _networks_with_batch_norm(seed: int) -> tuple[keras.Model, keras.Model]:
+    """A generator with batch normalization: its moving averages tell whether phase 1 ran it in training mode."""
+    keras.utils.set_random_seed(seed)
+    generator = keras.Sequential([keras.Input((LATENT,)), layers.Dense(16), layers.BatchNormalization(momentum=0.5),
+                                  layers.ReLU(), layers.Dense(28 * 28, activation="tanh"), layers.Reshape((28, 28, 1))])
+    return generator, _networks(seed)[1]
+
+
+def _pair(notebook_gan: type, label_noise: float, networks=_networks, **helper_options) -> tuple[keras.Model, keras.Model]:
+    generator, discriminator = networks(0)
     ours = notebook_gan(generator, discriminator, LATENT, label_noise=label_noise, seed=7)
     theirs = gan.GAN(_copy(generator), _copy(discriminator), LATENT, label_noise=label_noise, seed=7,
                      **helper_options)
@@ -91,6 +99,19 @@ def test_the_notebooks_train_step_and_the_helpers_give_the_same_weights(notebook
     assert set(logs_ours) == set(logs_theirs) == {"d_loss", "g_loss", "d_real", "d_fake"}
     for name in logs_ours:
         np.testing.assert_allclose(float(logs_ours[name]), float(logs_theirs[name]), rtol=1e-5, atol=1e-6)
+
+
+def test_they_agree_with_batch_norm_in_the_generator(notebook_gan):
+    """Both phases run the generator in training mode, so its batch-norm averages move the same way."""
+    ours, theirs = _pair(notebook_gan, 0.05, networks=_networks_with_batch_norm)
+    moving = [w for w in ours.generator.non_trainable_weights]
+    start = [np.array(w) for w in moving]
+    for batch in _batches():
+        ours.train_step(ops.convert_to_tensor(batch))
+        theirs.train_step(ops.convert_to_tensor(batch))
+    assert any(not np.allclose(a, np.array(b)) for a, b in zip(start, moving)), "no moving average moved"
+    for a, b in zip(_weights(ours), _weights(theirs)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_they_also_agree_under_fit(notebook_gan):

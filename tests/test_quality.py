@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import data, quality
+from helpers import data, lessons, quality
 
 
 # --------------------------------------------------------------------------- Fréchet distance
@@ -255,6 +255,54 @@ def test_gaussian_blur_matches_scipy_and_keeps_brightness():
         quality.gaussian_blur(images[0], 1.0)
 
 
+def test_per_class_recognised_cannot_be_raised_by_drawing_only_easy_classes():
+    sure_bag = np.tile(np.eye(10)[8] * 0.98 + 0.002, (100, 1))  # every sample: "bag", p ≈ 0.98
+    assert quality.confident_share(sure_bag) == 1.0
+    assert quality.per_class_recognised(sure_bag) == pytest.approx(0.1)  # one class of ten
+    asked = np.arange(100) % 10
+    assert quality.per_class_recognised(sure_bag, asked=asked) == pytest.approx(0.1)  # right only when bag was asked
+    # ten classes, each recognised half the time, as asked: 0.5 either way
+    probs = np.where(np.arange(100)[:, None] % 2 == 0, 0.98, 0.5) * np.eye(10)[asked]
+    probs = probs + (1 - probs.sum(axis=1, keepdims=True)) / 10
+    assert quality.per_class_recognised(probs, asked=asked) == pytest.approx(0.5)
+    assert quality.per_class_recognised(probs) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("asked, message", [
+    (np.zeros(3, int), "one integer class per sample"),
+    (np.zeros(4), "one integer class per sample"),
+    (np.full(4, 10), "must lie in"),
+])
+def test_per_class_recognised_rejects_bad_asked_classes(asked, message):
+    with pytest.raises(ValueError, match=message):
+        quality.per_class_recognised(np.full((4, 10), 0.1), asked=asked)
+
+
+def test_agreed_order_states_an_order_only_where_every_measure_agrees():
+    a, b = {"fid": 1.0, "pca_fid": 2.0, "u": 0.5}, {"fid": 3.0, "pca_fid": 4.0, "u": 0.52}
+    assert quality.agreed_order(a, b) is True and quality.agreed_order(b, a) is False
+    assert quality.agreed_order(a, {"fid": 3.0, "pca_fid": 1.0}) is None      # the spaces disagree
+    assert quality.agreed_order(a, b, keys=["fid", "u"]) is True
+    assert quality.agreed_order(a, b, keys=["fid", "u"], margins={"u": 0.05}) is None  # a tie on u
+    assert quality.agreed_order(a, {"fid": math.nan, "pca_fid": 4.0}) is None  # not measured
+    with pytest.raises(ValueError, match="missing"):
+        quality.agreed_order(a, {"fid": 1.0})
+    with pytest.raises(ValueError, match="at least one key"):
+        quality.agreed_order(a, b, keys=[])
+
+
+def test_claim_better_claims_where_the_spaces_agree_and_fails_when_reversed(capsys, monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "demo")
+    monkeypatch.setenv("COURSE_STRICT", "1")
+    good, bad = {"fid": 10.0, "pca_fid": 2.0}, {"fid": 20.0, "pca_fid": 3.0}
+    assert quality.claim_better("the good model", good, "the bad one", bad) is True
+    assert capsys.readouterr().out.startswith("✔ the good model scores better than the bad one in both feature spaces")
+    assert quality.claim_better("a", good, "b", {"fid": 20.0, "pca_fid": 1.0}) is None
+    assert capsys.readouterr().out.startswith("· a against b: the measures (Fréchet and pixel-PCA Fréchet) disagree")
+    with pytest.raises(lessons.ClaimFailed):
+        quality.claim_better("the bad one", bad, "the good model", good)
+
+
 # --------------------------------------------------------------------------- the scorer
 
 
@@ -292,6 +340,8 @@ def test_real_images_score_near_the_floor_and_one_class_has_low_coverage(scorer,
     one_class = scorer.score(x_train[y_train == 7][:500])  # sneakers only
     assert one_class.coverage.covered <= 2 and one_class.coverage.entropy_bits < 1.0
     assert one_class.fid > 5 * real.fid
+    # a one-class set is realistic but not varied: recall falls in both feature spaces
+    assert one_class.recall < real.recall / 2 and one_class.pca_recall < real.pca_recall / 2, (one_class, real)
 
 
 def test_scorer_rejects_bad_samples_clearly(scorer):
@@ -327,6 +377,9 @@ def test_score_keeps_its_old_fields_and_adds_the_new_ones(scorer, fashion):
     assert 0 < score.confident_share <= 1 and score.unrecognised_share == 1 - score.confident_share
     assert score.confident_coverage.histogram.sum() == pytest.approx(score.confident_share)
     assert 0.5 < score.precision <= 1 and 0.5 < score.recall <= 1 and score.pca_fid >= 0
+    assert 0.5 < score.pca_precision <= 1 and 0.5 < score.pca_recall <= 1
+    probs = scorer.classifier.predict(images, verbose=0)
+    assert score.class_recognised == quality.per_class_recognised(probs)
     assert score.memorisation is None  # only when asked
     assert "unrecognised" in str(score) and "precision" in str(score) and "pixel-PCA" in str(score)
     # a Score built the old way still works and prints as before
