@@ -12,8 +12,8 @@ This script checks that this works, notebook by notebook:
 2. for each notebook, a fresh virtual environment sees those stock packages (a ``.pth`` file) and
    nothing else: no project checkout on the path, no helpers, no extras;
 3. the notebook is executed there at the ``smoke`` profile (papermill), its install URL pointed at
-   this checkout (no network to GitHub is needed; the extras come from the package index), in an
-   empty working folder;
+   a wheel built once from this checkout (no network to GitHub is needed; the extras come from the
+   package index), in an empty working folder;
 4. the check fails if a cell fails, or if the setup cell did not install the helpers.
 
 Executed copies go to ``build/colab-check/``.
@@ -64,6 +64,16 @@ def _fresh_env(where: Path) -> Path:
         raise SystemExit("The Colab-like environment already has `helpers`: create it from "
                          "requirements-colab.txt only (no `pip install -e .`).")
     return python
+
+
+def build_wheel(source: Path, into: Path) -> Path:
+    """Build the course package's wheel from the checkout ``source`` once (each notebook installs it)."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(into),
+                    str(source)], check=True)
+    wheels = sorted(into.glob("keras_course_helpers-*.whl"))
+    if len(wheels) != 1:
+        raise SystemExit(f"building the course package's wheel from {source} gave {len(wheels)} wheels.")
+    return wheels[0]
 
 
 def check(path: Path, source: Path) -> float:
@@ -127,10 +137,12 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Colab-like environment: Python {sys.version.split()[0]}, TensorFlow {tf.__version__}, "
           f"Keras {keras.__version__}; helpers installed by each notebook's setup cell from {args.source}")
-    for path in chosen:
-        seconds = check(path, args.source.resolve())
-        print(f"{path.stem}: passed in {seconds / 60:.1f} min (fresh environment, setup cell installed the helpers)",
-              flush=True)
+    with tempfile.TemporaryDirectory(prefix="colab-wheel-") as wheels:
+        wheel = build_wheel(args.source.resolve(), Path(wheels))
+        for path in chosen:
+            seconds = check(path, wheel)
+            print(f"{path.stem}: passed in {seconds / 60:.1f} min (fresh environment, setup cell installed the "
+                  "helpers)", flush=True)
     return 0
 
 

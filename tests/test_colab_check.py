@@ -44,3 +44,14 @@ def test_a_notebook_that_found_no_results_of_another_is_named():
         "06_vae"]
     assert colab_check.missing_results(printed(
         "notebook 06_vae: results of the course's stored run (committed with the helpers), profile demo")) == []
+
+
+def test_the_wheel_the_notebooks_install_holds_the_helpers_and_their_data(tmp_path):
+    import zipfile
+
+    wheel = colab_check.build_wheel(ROOT, tmp_path)
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert wheel.name.startswith("keras_course_helpers-") and "helpers/quality.py" in names
+    assert any(n.startswith("helpers/stored_results/") and n.endswith(".json") for n in names), sorted(names)
+    assert "helpers/registry/registry.json" in names
+    assert not any(n.startswith(("notebooks/", "tests/", "seeds/")) for n in names)
