@@ -44,6 +44,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from helpers import lessons
 from helpers.runtime import check_int
 
 __all__ = [
@@ -327,8 +328,6 @@ def claim_better(name_a: str, a: Any, name_b: str, b: Any, *, keys: Any = None, 
     claim (it fails if ``a`` is worse on every one); where they disagree or tie (``margins``), a line
     starting with "·" says so and no ranking is claimed. Returns ``agreed_order``'s answer.
     """
-    from helpers import lessons  # here: lessons imports runtime only, but keep quality importable alone
-
     keys = dict(FRECHET_SPACES if keys is None else keys)
     order = agreed_order(a, b, keys, margins)
     evidence = {words: f"{float(a[key]):.4g} vs {float(b[key]):.4g}" for key, words in keys.items()}
@@ -761,7 +760,7 @@ class QualityScorer:
             rng = np.random.default_rng(self.seed)
             chosen = np.sort(rng.choice(len(self.test_images), size=n, replace=False))
             real = (self.test_features()[chosen] if space == "classifier" else
-                    self.pixel_pca().transform(self.test_images[chosen]).astype(np.float64))
+                    self.pixel_pca().transform(self.test_images[chosen]))  # float64 already
             self._real_manifolds[n, space] = real, _knn_radii(real, _PR_NEIGHBOURS)
         return self._real_manifolds[n, space]
 
@@ -798,7 +797,7 @@ class QualityScorer:
         _check_features(features, f"{len(features)} images")
         mu, cov = _gaussian(features)
         fid = _frechet_from_stats(mu, cov, *self.reference())
-        pca = self.pixel_pca().transform(x).astype(np.float64)
+        pca = self.pixel_pca().transform(x)  # float64, like the classifier's features
         pca_fid = _frechet_from_stats(*_gaussian(pca), *self.pca_reference())
         (precision, recall), (pca_precision, pca_recall) = (
             self._precision_recall(points, space) for points, space in ((features, "classifier"), (pca, "pca")))

@@ -104,7 +104,7 @@ def test_the_notebooks_train_step_and_the_helpers_give_the_same_weights(notebook
 def test_they_agree_with_batch_norm_in_the_generator(notebook_gan):
     """Both phases run the generator in training mode, so its batch-norm averages move the same way."""
     ours, theirs = _pair(notebook_gan, 0.05, networks=_networks_with_batch_norm)
-    moving = [w for w in ours.generator.non_trainable_weights]
+    moving = list(ours.generator.non_trainable_weights)
     start = [np.array(w) for w in moving]
     for batch in _batches():
         ours.train_step(ops.convert_to_tensor(batch))
