@@ -64,15 +64,8 @@ def from_notebook(path):
 
 
 def lecture_translate(model, vocab_es, sentence, max_length):
-    translation = ""
-    for word_idx in range(max_length):
-        y_proba = model.predict((tf.constant([sentence]), tf.constant(["startofseq " + translation])),
-                                verbose=0)[0, word_idx]
-        word = vocab_es[np.argmax(y_proba)]
-        if word == "endofseq":
-            break
-        translation += " " + word
-    return translation.strip()
+    """The lecture's ``translate()``: ``helpers.translation.lecture_translate`` (notebook 03 writes it out)."""
+    return translation.lecture_translate(model, vocab_es, sentence, max_length)
 
 
 def lecture_beam_search(model, vocab_es, sentence, beam_width, max_length):

@@ -1,10 +1,12 @@
 """Translation metrics: corpus BLEU and chrF (sacrebleu, one or several references per sentence),
-and BLEU by source-length bucket."""
+BLEU by source-length bucket, and bootstrap intervals for BLEU and for a difference of BLEU."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 
 References = Sequence[str] | Sequence[Sequence[str]]
@@ -99,3 +101,62 @@ def bleu_by_length(sources: Sequence[str], hypotheses: Sequence[str], references
             rows.append({"bucket": label, "n": len(idx),
                          "bleu": corpus_bleu([hyps[i] for i in idx], [refs[i] for i in idx])})
     return rows
+
+
+def _bleu_statistics(hypotheses: Sequence[str], references: References) -> tuple[Any, np.ndarray]:
+    """sacrebleu's BLEU (``tokenize="none"``) and its per-sentence statistics, one row each."""
+    from sacrebleu.metrics import BLEU
+
+    hyps, refs = _check(hypotheses, references)
+    bleu = BLEU(tokenize="none")
+    return bleu, np.asarray(bleu._extract_corpus_statistics(hyps, _streams(refs)), dtype=np.int64)
+
+
+def _resample(n: int, n_resamples: int, seed: int) -> np.ndarray:
+    if not isinstance(n_resamples, int) or n_resamples < 10:
+        raise ValueError(f"n_resamples must be an int of at least 10, got {n_resamples!r}.")
+    return np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
+
+
+def bootstrap_bleu(hypotheses: Sequence[str], references: References, *, n_resamples: int = 1000,
+                   confidence: float = 0.95, seed: int = 0) -> dict[str, float]:
+    """Corpus BLEU with a bootstrap interval: the sentences are resampled with replacement.
+
+    Returns ``{"bleu", "low", "high"}`` (percentile interval at ``confidence``). Each resample
+    sums the sentences' n-gram statistics, so it costs no new BLEU computation.
+
+    >>> r = bootstrap_bleu(["a b c d", "e f g h"], ["a b c d", "e f g x"])
+    >>> r["low"] <= r["bleu"] <= r["high"]
+    True
+    """
+    bleu, stats = _bleu_statistics(hypotheses, references)
+    scores = [bleu._compute_score_from_stats(stats[i].sum(axis=0).tolist()).score
+              for i in _resample(len(stats), n_resamples, seed)]
+    tail = 100 * (1 - confidence) / 2
+    return {"bleu": float(bleu._compute_score_from_stats(stats.sum(axis=0).tolist()).score),
+            "low": float(np.percentile(scores, tail)), "high": float(np.percentile(scores, 100 - tail))}
+
+
+def paired_bootstrap(hypotheses_a: Sequence[str], hypotheses_b: Sequence[str], references: References, *,
+                     n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0) -> dict[str, float]:
+    """BLEU of b minus BLEU of a on the same sentences, with a paired bootstrap interval.
+
+    Both systems are scored on the same resampled sentences (Koehn 2004). Returns ``{"a", "b",
+    "diff", "low", "high"}``; an interval above 0 means b is better beyond the sampling noise of
+    these sentences.
+
+    >>> r = paired_bootstrap(["a b c x", "e f g x"], ["a b c d", "e f g h"], ["a b c d", "e f g h"])
+    >>> r["diff"] > 0
+    True
+    """
+    bleu, stats_a = _bleu_statistics(hypotheses_a, references)
+    _, stats_b = _bleu_statistics(hypotheses_b, references)
+
+    def score(stats: np.ndarray) -> float:
+        return float(bleu._compute_score_from_stats(stats.sum(axis=0).tolist()).score)
+
+    diffs = [score(stats_b[i]) - score(stats_a[i]) for i in _resample(len(stats_a), n_resamples, seed)]
+    tail = 100 * (1 - confidence) / 2
+    a, b = score(stats_a), score(stats_b)
+    return {"a": a, "b": b, "diff": b - a, "low": float(np.percentile(diffs, tail)),
+            "high": float(np.percentile(diffs, 100 - tail))}

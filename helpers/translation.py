@@ -6,8 +6,13 @@
 * ``Translator`` wraps any encoder-decoder through the two functions of ``helpers.seq2seq``
   (``encode`` and ``decode_step``) and offers greedy and beam-search translation, checked input,
   and ``evaluate`` (corpus BLEU and chrF against all references).
-* ``unknown_rate``, ``print_table``, ``show_translations``, ``save_results`` and
-  ``load_results`` are the reporting both notebooks use.
+* ``unknown_rate``, ``baseline_rows``, ``print_table``, ``show_translations``,
+  ``bleu_by_length_models``, ``beam_against_greedy``, ``save_results`` and ``load_results`` are
+  the reporting both notebooks use.
+* ``lecture_translate`` is the lecture's ``translate()`` (the whole model once per output word;
+  notebook 03 writes it out, a test checks that the two agree), ``attention_weights`` runs a
+  model's own translation back through it to read an attention layer's weights, and
+  ``at_budget`` reads a validation curve at an equal budget of pairs seen.
 
 How BLEU is computed here (and why it is not comparable to WMT figures): the references are
 standardized like the model's output (``helpers.text.standardize``: lowercase, punctuation
@@ -21,7 +26,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,9 +291,10 @@ class BestTranslationCheckpoint(keras.callbacks.Callback):
 
     After every epoch it translates ``valid`` greedily with ``translator`` (which must share the
     trained layers), scores the translations against the references exactly as given in
-    ``valid`` (no standardization: pass standardized references to score like
-    ``Translator.evaluate``; raw ones still rank the epochs), adds ``val_chrf`` to the epoch's logs, saves the model to ``path`` (a
-    ``.keras`` file, written atomically) when chrF improved, and stops training after
+    ``valid``, standardized as ``Translator.evaluate`` standardizes the test references
+    (lowercase, no punctuation), adds ``val_chrf`` to the epoch's logs and the training time so
+    far, without the validation decoding, to ``train_seconds`` (one entry per epoch), saves the
+    model to ``path`` (a ``.keras`` file, written atomically) when chrF improved, and stops training after
     ``patience`` epochs without improvement. At the end of training the model gets the best
     epoch's weights back.
     """
@@ -297,13 +304,21 @@ class BestTranslationCheckpoint(keras.callbacks.Callback):
         super().__init__()
         if not valid:
             raise ValueError("valid is empty: give the validation (English, references) sentences.")
-        self.translator, self.valid, self.path = translator, list(valid), Path(path)
+        self.translator, self.path = translator, Path(path)
+        self.valid = [(en, [standardize(r) for r in refs]) for en, refs in valid]
         self.patience = check_int("patience", patience, 1)
         self.best, self.best_epoch, self._weights = -1.0, -1, None
+        self.train_seconds: list[float] = []
+        self._seconds, self._started = 0.0, 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._seconds += time.perf_counter() - self._started
         hyps = self.translator.greedy([en for en, _ in self.valid])
         score = metrics.corpus_chrf(hyps, [refs for _, refs in self.valid])
+        self.train_seconds.append(round(self._seconds, 1))
         if logs is not None:
             logs["val_chrf"] = score
         if score > self.best:
@@ -317,3 +332,172 @@ class BestTranslationCheckpoint(keras.callbacks.Callback):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._weights is not None:
             self.model.set_weights(self._weights)
+
+
+def baseline_rows(test: Sequence[Reference], train_targets: Sequence[str]) -> list[dict[str, Any]]:
+    """Score rows of two trivial baselines: copy the English, and always the most frequent target.
+
+    They show what "learning nothing" scores with these references and this BLEU.
+
+    >>> [r["model"] for r in baseline_rows([("Hi.", ["Hola."])], ["Vete.", "Vete.", "Hola."])]
+    ['baseline: copy the English', "baseline: always 'vete'"]
+    """
+    if not test or not train_targets:
+        raise ValueError("give the test (English, references) sentences and the training targets.")
+    sources = [standardize(en) for en, _ in test]
+    most_frequent = standardize(Counter(train_targets).most_common(1)[0][0])
+    rows = []
+    for name, hyps in {"copy the English": sources,
+                       f"always {most_frequent!r}": [most_frequent] * len(test)}.items():
+        rows.append({"model": f"baseline: {name}", **score_row(hyps, [refs for _, refs in test])})
+    return rows
+
+
+def lecture_translate(model: Any, vocabulary: Sequence[str], sentence_en: str, max_length: int) -> str:
+    """The lecture's ``translate()``: the whole model once per output word, on the growing translation.
+
+    ``model`` takes (English strings, "startofseq ..." strings) and returns the next-word
+    probabilities at every position; greedy, stops at ``endofseq`` or after ``max_length`` words.
+    """
+    import tensorflow as tf
+
+    translation = ""
+    for word_idx in range(max_length):
+        X = tf.constant([sentence_en])  # encoder input
+        X_dec = tf.constant(["startofseq " + translation])  # decoder input
+        y_proba = model.predict((X, X_dec), verbose=0)[0, word_idx]  # last token's probas
+        predicted_word = vocabulary[int(np.argmax(y_proba))]
+        if predicted_word == "endofseq":
+            break
+        translation += " " + predicted_word
+    return translation.strip()
+
+
+def attention_weights(translator: Translator, inside: Callable[[Any], Any], vocabulary_en: Sequence[str],
+                      sentence_en: str, scores: Callable[..., Any] | None = None
+                      ) -> tuple[np.ndarray, list[str], list[str]]:
+    """An attention layer's weights for the model's own translation of ``sentence_en``.
+
+    The translation is run back through the model once (teacher forcing with its own words):
+    ``inside((english, "startofseq " + translation))`` returns the English ids first, then
+    either the weights themselves or, when ``scores`` is given, the tensors that
+    ``scores(*tensors, encoder_mask)`` turns into weights (for example the decoder outputs and
+    encoder outputs an attention layer reads). Returns the weights of the sentence (batch axis
+    removed), the English words and the output words (``endofseq`` last).
+    """
+    import tensorflow as tf
+
+    translated = translator.greedy(sentence_en)[0]
+    ids, *tensors = inside((tf.constant([sentence_en]), tf.constant(["startofseq " + translated])))
+    weights = scores(*tensors, tf.not_equal(ids, 0)) if scores is not None else tensors[0]
+    source = [str(vocabulary_en[i]) for i in np.asarray(ids)[0] if i]
+    return np.asarray(weights)[0], source, translated.split() + ["endofseq"]
+
+
+def bleu_by_length_models(test: Sequence[Reference], outputs: dict[str, Sequence[str]], *,
+                          max_words: int, intervals: bool = False,
+                          seed: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """``metrics.bleu_by_length`` for every model's translations of ``test``, and print them.
+
+    Buckets: a third, two thirds, all of ``max_words`` (the training lengths), then up to 1.5 ×
+    and beyond. With ``intervals`` each bucket also gets a bootstrap interval (``low``, ``high``).
+    """
+    max_words = check_int("max_words", max_words, 3)
+    buckets = [max_words // 3, 2 * max_words // 3, max_words, 3 * max_words // 2]
+    sources = [en for en, _ in test]
+    refs = [[standardize(r) for r in rs] for _, rs in test]
+    table = {}
+    for name, hyps in outputs.items():
+        rows = metrics.bleu_by_length(sources, list(hyps), refs, buckets=buckets)
+        if intervals:
+            for row in rows:
+                low, high = (int(x) for x in row["bucket"].rstrip("+").split("-")) if "-" in row["bucket"] \
+                    else (int(row["bucket"].rstrip("+")), 10**6)
+                idx = [i for i, s in enumerate(sources) if low <= len(s.split()) <= high]
+                ci = metrics.bootstrap_bleu([hyps[i] for i in idx], [refs[i] for i in idx], seed=seed)
+                row.update(low=ci["low"], high=ci["high"])
+        table[name] = rows
+    first = next(iter(table.values()))
+    width = max(len(name) for name in table)
+    print(f"{'bucket (sentences)':>{width}s}:", "  ".join(f"{r['bucket']:>5s} ({r['n']:>4d})" for r in first))
+    for name, rows in table.items():
+        print(f"{name:>{width}s}:", "  ".join(f"{r['bleu']:12.1f}" for r in rows))
+    return table
+
+
+def beam_against_greedy(translator: Translator, test: Sequence[Reference], greedy: Sequence[str], *,
+                        beam_width: int, seed: int = 0, n_examples: int = 2) -> dict[str, Any]:
+    """Beam search against greedy decoding on the sentences of ``test``, with a paired bootstrap.
+
+    ``greedy`` holds the greedy translations of ``test`` (at least as many). Returns the paired
+    bootstrap of BLEU (``metrics.paired_bootstrap``: ``a`` greedy, ``b`` beam), ``changed``
+    (how many translations beam search changed) and ``examples``: where they differ, the
+    ``n_examples`` sentences on which beam search gains the most sentence chrF and the
+    ``n_examples`` on which it loses the most (a rule, so a rerun picks its own).
+    """
+    sources = [en for en, _ in test]
+    beam = translator.beam(sources, beam_width)
+    refs = [[standardize(r) for r in rs] for _, rs in test]
+    greedy = list(greedy)[:len(test)]
+    result: dict[str, Any] = metrics.paired_bootstrap(greedy, beam, refs, seed=seed)
+    differ = [i for i in range(len(test)) if beam[i] != greedy[i]]
+    gain = {i: metrics.corpus_chrf([beam[i]], [refs[i]]) - metrics.corpus_chrf([greedy[i]], [refs[i]])
+            for i in differ}
+    ranked = sorted(differ, key=lambda i: (-gain[i], i))
+    picked = ranked[:n_examples] + [i for i in ranked[::-1][:n_examples] if i not in ranked[:n_examples]]
+    result.update(changed=len(differ), n=len(test), beam=beam,
+                  examples=[{"english": sources[i], "reference": refs[i][0], "greedy": greedy[i],
+                             "beam": beam[i], "chrF gain": gain[i]} for i in picked])
+    return result
+
+
+def at_budget(history: dict[str, Sequence[float]], pairs_per_epoch: int, budget: int) -> dict[str, float]:
+    """The best validation chrF a training had reached once it had seen ``budget`` pairs or fewer.
+
+    ``history`` has ``val_chrf`` per epoch (and ``train_seconds``, the checkpoint's, when there).
+    Returns the epochs within the budget, the pairs they saw, the best chrF up to there and the seconds they took.
+
+    >>> at_budget({"val_chrf": [10.0, 30.0, 25.0, 40.0]}, 100, 300)["chrF"]
+    30.0
+    """
+    check_int("pairs_per_epoch", pairs_per_epoch, 1)
+    epochs = min(len(history["val_chrf"]), budget // pairs_per_epoch)
+    if epochs < 1:
+        raise ValueError(f"a budget of {budget:,} pairs is less than one epoch ({pairs_per_epoch:,}).")
+    seconds = history.get("train_seconds", [float("nan")] * epochs)[epochs - 1]
+    return {"epochs": epochs, "pairs": epochs * pairs_per_epoch,
+            "chrF": float(max(history["val_chrf"][:epochs])), "seconds": float(seconds)}
+
+
+def training_throughput(model: Any, vocabulary_en: Sequence[str], vocabulary_es: Sequence[str], *,
+                        lengths: Sequence[int], batch_size: int, repeats: int = 5,
+                        seed: int = 0) -> dict[int, float]:
+    """Seconds per training batch (forward and backward, no callbacks) at each sentence length.
+
+    ``model`` is a compiled translator taking (English strings, "startofseq ..." strings); it is
+    trained on synthetic batches where every sentence has exactly ``length`` words on both sides
+    (random words of the vocabularies), so use a fresh model, not a trained one. Each length runs
+    two warm-up batches, then ``repeats`` timed ones; returns the median seconds per batch.
+    """
+    import tensorflow as tf
+
+    check_int("batch_size", batch_size, 1)
+    check_int("repeats", repeats, 1)
+    rng = np.random.default_rng(seed)
+    words_en = [w for w in vocabulary_en[2:]]
+    words_es = [w for w in vocabulary_es[2:] if w not in ("startofseq", "endofseq")]
+    seconds = {}
+    for length in lengths:
+        length = check_int("length", length, 1)
+        english = [" ".join(rng.choice(words_en, length)) for _ in range(batch_size)]
+        spanish = [rng.choice(words_es, length) for _ in range(batch_size)]
+        decoder_in = tf.constant(["startofseq " + " ".join(s[:-1]) for s in spanish])
+        target = rng.integers(4, len(vocabulary_es), size=(batch_size, length))
+        x = (tf.constant(english), decoder_in)
+        times = []
+        for step in range(repeats + 2):
+            start = time.perf_counter()
+            model.train_on_batch(x, target)
+            times.append(time.perf_counter() - start)
+        seconds[length] = float(np.median(times[2:]))
+    return seconds

@@ -71,3 +71,32 @@ def test_unknown_token_is_one_word_that_never_matches():
     assert with_unk == pytest.approx(sacrebleu.corpus_bleu(["me gusta el X americano"], [refs],
                                                            tokenize="none").score)
     assert with_unk < metrics.corpus_bleu(["me gusta el fútbol americano"], refs)
+
+
+def _corpus():
+    refs = [["me gusta el fútbol"], ["tom está aquí ahora", "tom está aquí"], ["no sé nada de eso"],
+            ["ella es muy alta"], ["vamos a la playa mañana"], ["el perro come carne"]] * 5
+    good = ["me gusta el fútbol", "tom está aquí", "no sé nada", "ella es alta", "vamos a la playa",
+            "el perro come"] * 5
+    bad = ["me gusta", "tom es aquí", "no nada", "ella alta", "vamos playa", "perro"] * 5
+    return refs, good, bad
+
+
+def test_bootstrap_bleu_is_the_corpus_bleu_with_an_interval_around_it():
+    refs, good, _ = _corpus()
+    r = metrics.bootstrap_bleu(good, refs, n_resamples=200, seed=1)
+    assert r["bleu"] == pytest.approx(metrics.corpus_bleu(good, refs), abs=1e-6)
+    assert r["low"] < r["bleu"] < r["high"]
+    assert r == metrics.bootstrap_bleu(good, refs, n_resamples=200, seed=1)  # seeded
+    with pytest.raises(ValueError, match="n_resamples"):
+        metrics.bootstrap_bleu(good, refs, n_resamples=3)
+
+
+def test_paired_bootstrap_puts_a_clear_gain_above_zero_and_no_change_at_zero():
+    refs, good, bad = _corpus()
+    r = metrics.paired_bootstrap(bad, good, refs, n_resamples=200)
+    assert r["a"] == pytest.approx(metrics.corpus_bleu(bad, refs), abs=1e-6)
+    assert r["b"] == pytest.approx(metrics.corpus_bleu(good, refs), abs=1e-6)
+    assert r["diff"] > 0 and r["low"] > 0
+    same = metrics.paired_bootstrap(good, good, refs, n_resamples=50)
+    assert same["diff"] == same["low"] == same["high"] == 0

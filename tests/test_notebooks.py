@@ -104,6 +104,8 @@ QUOTED_NUMBERS: dict[str, set[str]] = {
     # encoder's weights (M); IMDb's size (Maas et al. 2011); an exercise's vocabulary-size range
     "05_autoencoders": {"3.14", "3.13"},  # Keras versions
     "06_vae": {"0.90"},  # the quality classifier's required test accuracy (helpers.quality._MIN_TEST_ACCURACY)
+    "03_nmt_rnn": {"95%"},  # the bootstrap interval's confidence level (a convention, not a measurement)
+    "04_transformer": {"95%"},  # the same
 }
 
 _MEASURED = re.compile(

@@ -149,3 +149,109 @@ def test_checkpoint_keeps_the_best_chrf_epoch_and_stops(tmp_path):
     assert checkpoint.best_epoch == 1 and checkpoint.best == pytest.approx(100)
     assert (tmp_path / "best.keras").exists()
     np.testing.assert_allclose(model.get_weights()[0], seen[1][0])
+
+
+def test_checkpoint_scores_against_standardized_references_and_times_training(tmp_path):
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(loss="mse", optimizer="sgd")
+
+    class Fixed:
+        def greedy(self, sources):
+            return ["me gusta el fútbol"] * len(sources)
+
+    valid = [("I like soccer", ["Me gusta el fútbol."])]  # as written in spa-eng
+    checkpoint = translation.BestTranslationCheckpoint(Fixed(), valid, tmp_path / "best.keras")
+    history = model.fit(np.ones((4, 1)), np.ones((4, 1)), epochs=2, verbose=0, callbacks=[checkpoint])
+    assert history.history["val_chrf"][0] == pytest.approx(100)  # lowercased, punctuation removed
+    assert len(checkpoint.train_seconds) == 2 and 0 <= checkpoint.train_seconds[0] <= checkpoint.train_seconds[1]
+
+
+def test_baseline_rows_copy_the_english_and_repeat_the_most_frequent_target():
+    test = [("Tom is here now.", ["Tom is here now!"]), ("I like soccer", ["Me gusta el fútbol."])]
+    rows = translation.baseline_rows(test, ["Vete.", "Hola.", "Vete."])
+    assert [r["model"] for r in rows] == ["baseline: copy the English", "baseline: always 'vete'"]
+    assert rows[0]["BLEU"] > 0 and rows[1]["BLEU"] == 0
+    with pytest.raises(ValueError):
+        translation.baseline_rows([], ["x"])
+
+
+def _notebook_cell(notebook: str, first_line: str) -> str:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / notebook
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    (code,) = ["".join(c["source"]) for c in cells if "".join(c["source"]).startswith(first_line)]
+    return code
+
+
+def test_notebook_03s_translate_is_the_helpers_lecture_translate():
+    """Notebook 03 writes the lecture's translate() out; 04 and the benchmark call the helper."""
+    keras.utils.set_random_seed(0)
+    english, spanish = keras.Input(shape=[], dtype="string"), keras.Input(shape=[], dtype="string")
+    vec_en = keras.layers.TextVectorization(vocabulary=["i", "like", "soccer"])
+    vec_es = keras.layers.TextVectorization(vocabulary=VOCAB[2:])
+    state = keras.layers.GRU(8)(keras.layers.Embedding(5, 4)(vec_en(english)))
+    out = keras.layers.GRU(8, return_sequences=True)(keras.layers.Embedding(len(VOCAB), 4)(vec_es(spanish)),
+                                                       initial_state=state)
+    model = keras.Model([english, spanish], keras.layers.Dense(len(VOCAB), activation="softmax")(out))
+    model.layers[-1].kernel.assign(model.layers[-1].kernel * 20)  # clear-cut choices
+    namespace = {"tf": tf, "np": np, "model": model, "vocab_es": VOCAB, "MAX_WORDS": 2}
+    exec(_notebook_cell("03_nmt_rnn.ipynb", "def translate(sentence_en):"), namespace)  # noqa: S102
+    for sentence in ["I like soccer", "soccer", "like like i"]:
+        assert namespace["translate"](sentence) == translation.lecture_translate(model, VOCAB, sentence, 5)
+
+
+def test_attention_weights_run_the_translation_back_through_the_model():
+    tr = fixed_translator(["me", "gusta"])
+    ids = tf.constant([[2, 3, 0]])
+
+    def inside(inputs):
+        english, decoder_in = inputs
+        assert decoder_in.numpy()[0].decode() == "startofseq me gusta"
+        return ids, tf.ones((1, 3, 3)) / 3
+
+    weights, source, target = translation.attention_weights(tr, inside, ["", "[UNK]", "i", "like"], "I like")
+    assert weights.shape == (3, 3) and source == ["i", "like"] and target == ["me", "gusta", "endofseq"]
+    weights, _, _ = translation.attention_weights(tr, lambda x: (ids, tf.zeros((1, 2, 3))), ["", "[UNK]", "i", "like"],
+                                                  "I like", scores=lambda q, mask: q + tf.cast(mask, "float32")[:, None])
+    assert weights[0].tolist() == [1.0, 1.0, 0.0]
+
+
+def test_bleu_by_length_models_buckets_and_intervals(capsys):
+    test = [(" ".join(["w"] * n), [f"r {n}"]) for n in range(1, 16)]
+    outputs = {"good": [f"r {n}" for n in range(1, 16)], "bad": ["x"] * 15}
+    table = translation.bleu_by_length_models(test, outputs, max_words=6, intervals=True)
+    assert [r["bucket"] for r in table["good"]] == ["1-2", "3-4", "5-6", "7-9", "10+"]
+    assert all(r["low"] <= r["bleu"] <= r["high"] for r in table["good"])
+    assert "bucket (sentences)" in capsys.readouterr().out
+
+
+def test_beam_against_greedy_picks_examples_by_a_rule():
+    tr = fixed_translator(["me", "gusta", "el", "fútbol"])
+    test = [(f"s{i}", ["me gusta el fútbol"]) for i in range(12)]
+    greedy = ["me gusta el fútbol"] * 6 + ["me gusta"] * 3 + ["hola"] * 3
+    r = translation.beam_against_greedy(tr, test, greedy, beam_width=2, n_examples=2)
+    assert r["changed"] == 6 and r["n"] == 12 and r["diff"] > 0
+    assert [e["english"] for e in r["examples"]] == ["s9", "s10", "s8", "s7"]  # gains first, then fewest
+    assert r["examples"][0]["chrF gain"] >= r["examples"][-1]["chrF gain"]
+
+
+def test_at_budget_reads_the_best_chrf_within_the_pairs_seen():
+    history = {"val_chrf": [10.0, 30.0, 25.0, 40.0], "train_seconds": [5.0, 10.0, 15.0, 20.0]}
+    assert translation.at_budget(history, 100, 350) == {"epochs": 3, "pairs": 300, "chrF": 30.0, "seconds": 15.0}
+    assert translation.at_budget(history, 100, 10_000)["chrF"] == 40.0
+    with pytest.raises(ValueError, match="less than one epoch"):
+        translation.at_budget(history, 100, 50)
+
+
+def test_training_throughput_times_each_length():
+    keras.utils.set_random_seed(0)
+    english, spanish = keras.Input(shape=[], dtype="string"), keras.Input(shape=[], dtype="string")
+    vec_en = keras.layers.TextVectorization(vocabulary=["i", "like", "soccer"])
+    vec_es = keras.layers.TextVectorization(vocabulary=VOCAB[2:])
+    hidden = keras.layers.Embedding(len(VOCAB), 4)(vec_es(spanish))
+    model = keras.Model([english, spanish], keras.layers.Dense(len(VOCAB), activation="softmax")(hidden))
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
+    seconds = translation.training_throughput(model, ["", "[UNK]", "i", "like", "soccer"], VOCAB,
+                                              lengths=[2, 4], batch_size=3, repeats=2)
+    assert list(seconds) == [2, 4] and all(s > 0 for s in seconds.values())
