@@ -24,7 +24,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from helpers import decoding  # noqa: E402
 
@@ -48,18 +47,15 @@ def decode(ids) -> str:  # noqa: ANN001
     return "".join(VOCABULARY[int(i)] for i in ids)
 
 
-def extend_by_compiled_calls(call, prompt: str, n: int, seed: int) -> str:  # noqa: ANN001
+def extend_by_compiled_calls(model: keras.Model, prompt: str, n: int, seed: int) -> str:
     """Re-prediction like the lecture's, but through one compiled function for every length.
 
     This is the best case for re-prediction (no ``predict()`` overhead, no retracing), so the
-    ratio against it isolates the algorithmic gain of carrying the state.
+    ratio against it isolates the algorithmic gain of carrying the state. The same function
+    notebook 01 times: ``decoding.extend_text_by_reprediction(..., compiled=True)``.
     """
-    rng = np.random.default_rng(seed)
-    ids = encode(prompt)
-    for _ in range(n):
-        proba = call(tf.constant([ids], dtype=tf.int32)).numpy()[0, -1]
-        ids.append(int(decoding.sample_logits(np.log(np.maximum(proba, 1e-30)), seed=rng)))
-    return prompt + decode(ids[len(prompt):])
+    return decoding.extend_text_by_reprediction(model, prompt, n, encode=encode, decode=decode,
+                                                vocab_size=len(VOCABULARY), seed=seed, compiled=True)
 
 
 def build_model() -> keras.Model:
@@ -91,14 +87,12 @@ def main(argv: list[str] | None = None) -> None:
     lengths = [10] if args.smoke else args.lengths
     model = load_model(args.model) if args.model else build_model()
     stepper = decoding.CharStepper(model)
-    compiled = tf.function(lambda x: model(x, training=False),
-                           input_signature=[tf.TensorSpec([1, None], tf.int32)])
     prompt = "to be or not to be"
     # warm-up: trace the step function and the predict function once
     stepper.generate(prompt, 2, encode=encode, decode=decode, seed=0)
     decoding.extend_text_by_reprediction(model, prompt, 2, encode=encode, decode=decode,
                                          vocab_size=stepper.vocab_size, seed=0)
-    extend_by_compiled_calls(compiled, prompt, 2, seed=0)
+    extend_by_compiled_calls(model, prompt, 2, seed=0)
     print(f"{'chars':>6} {'lecture (predict)':>18} {'compiled calls':>14} {'carried state':>14}"
           f" {'vs lecture':>11} {'vs compiled':>11}")
     for n in lengths:
@@ -106,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         for generate in (
             lambda: decoding.extend_text_by_reprediction(
                 model, prompt, n, encode=encode, decode=decode, vocab_size=stepper.vocab_size, seed=1),
-            lambda: extend_by_compiled_calls(compiled, prompt, n, seed=1),
+            lambda: extend_by_compiled_calls(model, prompt, n, seed=1),
             lambda: stepper.generate(prompt, n, encode=encode, decode=decode, seed=1),
         ):
             start = time.perf_counter()

@@ -10,6 +10,7 @@ import pytest
 from helpers.decoding import (
     CharStepper,
     check_sampling_args,
+    compiled_call,
     extend_text_by_reprediction,
     filter_logits,
     sample_logits,
@@ -371,6 +372,20 @@ def test_stepper_generates_the_same_text_as_reprediction(models, kind, n_chars, 
     # ... and the same seed repeats the text
     assert stepper.generate("abc ", n_chars, encode=encode, decode=decode, seed=seed_for(),
                             **kwargs) == fast
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_compiled_reprediction_gives_the_same_text_as_predict(models, kind):
+    """``compiled=True`` only removes predict()'s overhead: the same text, one trace per model."""
+    model = models[kind]
+    kwargs = dict(encode=encode, decode=decode, vocab_size=V, seed=5, temperature=0.9)
+    slow = extend_text_by_reprediction(model, "abc ", 12, **kwargs)
+    assert extend_text_by_reprediction(model, "abc ", 12, compiled=True, **kwargs) == slow
+    call = compiled_call(model)
+    assert compiled_call(model) is call  # cached for the model
+    assert call.experimental_get_tracing_count() == 1  # every length through one trace
+    np.testing.assert_allclose(call(np.array([[1, 2, 3]], dtype=np.int32)).numpy(),
+                               model.predict(np.array([[1, 2, 3]]), verbose=0), atol=1e-6)
 
 
 @pytest.mark.parametrize("kind", ["gru", "stacked", "lstm"])
