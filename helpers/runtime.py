@@ -347,8 +347,8 @@ RUN_MINUTES: dict[str, dict[str, str]] = {
     "04": {"smoke": "0.4", "demo": "5-8", "full": "20-40"},
     "05": {"smoke": "2.1", "demo": "6-7.5", "full": "7-13"},  # 2026-12-07
     "06": {"smoke": "1.3", "demo": "≤8", "full": "10-24"},  # 2026-12-07
-    "07": {"smoke": "0.7", "demo": "5.5-7.5", "full": "35-70"},  # 2026-12-07: 5.8-6.0 quiet, 7.4 loaded
-    "07b": {"smoke": "0.8", "demo": "4-6.5", "full": "45-90"},  # 2026-12-07: 3.7-4.5 quiet, 6.4 loaded
+    "07": {"smoke": "0.9", "demo": "6-8.5", "full": "35-70"},  # 2026-12-07: 5.8-6.0 quiet + exercises
+    "07b": {"smoke": "1.0", "demo": "5.5-8", "full": "45-90"},  # 2026-12-07: 3.7-4.5 quiet + exercises
     "08": {"smoke": "1.5", "demo": "≤7.5", "full": "30-55"},  # 2026-12-07, demo under load
 }
 
