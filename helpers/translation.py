@@ -418,10 +418,13 @@ def bleu_by_length_models(test: Sequence[Reference], outputs: dict[str, Sequence
                 row.update(low=ci["low"], high=ci["high"])
         table[name] = rows
     first = next(iter(table.values()))
-    width = max(len(name) for name in table)
-    print(f"{'bucket (sentences)':>{width}s}:", "  ".join(f"{r['bucket']:>5s} ({r['n']:>4d})" for r in first))
+    width, cell = max(len(name) for name in table), 19 if intervals else 12
+    print(f"{'bucket (sentences)':>{width}s}:",
+          "  ".join(f"{r['bucket'] + ' (' + str(r['n']) + ')':>{cell}s}" for r in first))
     for name, rows in table.items():
-        print(f"{name:>{width}s}:", "  ".join(f"{r['bleu']:12.1f}" for r in rows))
+        cells = [f"{r['bleu']:.1f} [{r['low']:.1f}, {r['high']:.1f}]" if intervals else f"{r['bleu']:.1f}"
+                 for r in rows]
+        print(f"{name:>{width}s}:", "  ".join(f"{c:>{cell}s}" for c in cells))
     return table
 
 
