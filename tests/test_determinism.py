@@ -1,5 +1,6 @@
 """The same seed gives the same run: one notebook executed twice at smoke, every recorded metric
-compared (times excepted); another seed gives another run (the seed reaches the random sources)."""
+compared (times, and claims about time, excepted); another seed gives another run (the seed reaches
+the random sources)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def _run(tmp: Path, seed: int, tag: str) -> dict:
     recorded = json.loads(metrics.read_text())
     claims = recorded.pop("claims", [])
     plain = {k: v for k, v in recorded.items() if not any(t in k for t in TIMED)}
-    return {"metrics": plain, "claims": [(c["claim"], c["holds"], c["evidence"]) for c in claims]}
+    untimed = [c for c in claims if not any(t in c["claim"].lower() for t in TIMED)]  # timings vary
+    return {"metrics": plain, "claims": [(c["claim"], c["holds"], c["evidence"]) for c in untimed]}
 
 
 @pytest.mark.slow  # three smoke runs of notebook 04: about two minutes on 2 cores
