@@ -341,14 +341,14 @@ RUN_MINUTES: dict[str, dict[str, str]] = {
     # would mark an upper bound measured under load. full: estimated for a
     # Colab T4 GPU from measured CPU throughput and the full/demo work ratio; never run (no GPU here).
     # tests/test_runtime.py checks that the README's notebook table shows the same figures.
-    "01": {"smoke": "1.0", "demo": "8-11", "full": "40-80"},
-    "02": {"smoke": "1.2", "demo": "5-8", "full": "25-45"},
-    "03": {"smoke": "0.7", "demo": "10-12", "full": "35-65"},
-    "04": {"smoke": "0.4", "demo": "5-8", "full": "20-40"},
+    "01": {"smoke": "1.4", "demo": "≤21", "full": "40-80"},  # 2026-12-07: demo under load 8-14
+    "02": {"smoke": "1.6", "demo": "≤20", "full": "25-45"},  # 2026-12-07: demo under load 5-8
+    "03": {"smoke": "1.1", "demo": "≤26.5", "full": "35-65"},  # 2026-12-07: demo under load 8-9
+    "04": {"smoke": "0.8", "demo": "≤26.5", "full": "20-40"},  # 2026-12-07: demo under load 8-9
     "05": {"smoke": "2.1", "demo": "6-7.5", "full": "7-13"},  # 2026-12-07
     "06": {"smoke": "1.3", "demo": "≤8", "full": "10-24"},  # 2026-12-07
     "07": {"smoke": "0.9", "demo": "6-8.5", "full": "35-70"},  # 2026-12-07: 5.8-6.0 quiet + exercises
-    "07b": {"smoke": "1.0", "demo": "5.5-8", "full": "45-90"},  # 2026-12-07: 3.7-4.5 quiet + exercises
+    "07b": {"smoke": "0.9", "demo": "5.5-8", "full": "45-90"},  # 2026-12-07: 3.7-4.5 quiet + exercises
     "08": {"smoke": "1.5", "demo": "≤7.5", "full": "30-55"},  # 2026-12-07, demo under load
 }
 

@@ -422,12 +422,12 @@ def test_readme_notebook_table_rows_have_the_headers_columns_and_count_the_exerc
 
 
 def test_print_cost_names_the_profile_and_marks_full_as_estimated(capsys):
-    runtime.print_cost("03_nmt_rnn", "demo")
+    runtime.print_cost("05_autoencoders", "demo")
     out = capsys.readouterr().out
-    assert out.startswith(f"profile demo: about {runtime.RUN_MINUTES['03']['demo']} min (measured")
-    assert f"full ≈ {runtime.RUN_MINUTES['03']['full']} min on a Colab T4 GPU (estimated, never run" in out
-    runtime.print_cost("03_nmt_rnn", "full")
-    assert capsys.readouterr().out.startswith(f"profile full: ≈ {runtime.RUN_MINUTES['03']['full']} min")
+    assert out.startswith(f"profile demo: about {runtime.RUN_MINUTES['05']['demo']} min (measured")
+    assert f"full ≈ {runtime.RUN_MINUTES['05']['full']} min on a Colab T4 GPU (estimated, never run" in out
+    runtime.print_cost("05_autoencoders", "full")
+    assert capsys.readouterr().out.startswith(f"profile full: ≈ {runtime.RUN_MINUTES['05']['full']} min")
     with pytest.raises(KeyError, match="RUN_MINUTES"):
         runtime.print_cost("99_new", "demo")
     with pytest.raises(ValueError):
