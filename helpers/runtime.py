@@ -344,7 +344,7 @@ RUN_MINUTES: dict[str, dict[str, str]] = {
     "01": {"smoke": "1.4", "demo": "≤21", "full": "40-80"},  # 2026-12-07: demo under load 8-14
     "02": {"smoke": "1.6", "demo": "≤20", "full": "25-45"},  # 2026-12-07: demo under load 5-8
     "03": {"smoke": "1.1", "demo": "≤26.5", "full": "35-65"},  # 2026-12-07: demo under load 8-9
-    "04": {"smoke": "0.8", "demo": "≤26.5", "full": "20-40"},  # 2026-12-07: demo under load 8-9
+    "04": {"smoke": "0.8", "demo": "12", "full": "20-40"},  # 2026-12-07: demo 12.2 quiet
     "05": {"smoke": "2.1", "demo": "6-7.5", "full": "7-13"},  # 2026-12-07
     "06": {"smoke": "1.3", "demo": "≤8", "full": "10-24"},  # 2026-12-07
     "07": {"smoke": "0.9", "demo": "6-8.5", "full": "35-70"},  # 2026-12-07: 5.8-6.0 quiet + exercises
