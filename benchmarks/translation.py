@@ -63,11 +63,6 @@ def from_notebook(path):
     return built, vocab_es
 
 
-def lecture_translate(model, vocab_es, sentence, max_length):
-    """The lecture's ``translate()``: ``helpers.translation.lecture_translate`` (notebook 03 writes it out)."""
-    return translation.lecture_translate(model, vocab_es, sentence, max_length)
-
-
 def lecture_beam_search(model, vocab_es, sentence, beam_width, max_length):
     """The textbook's beam search: one predict() per hypothesis, a Python loop over the vocabulary."""
     top = [(0.0, "")]
@@ -132,7 +127,7 @@ def main() -> None:
     fast_translator.greedy(sentences[:1])
     for w in args.widths:
         fast_translator.beam(sentences[0], w)
-    lecture_translate(model, vocab_es, sentences[0], 2)
+    translation.lecture_translate(model, vocab_es, sentences[0], 2)  # the lecture's translate()
 
     def rate(fn, items):
         start = time.perf_counter()
@@ -140,7 +135,8 @@ def main() -> None:
         return len(items) / (time.perf_counter() - start), out
 
     print(f"model: {model.count_params():,} parameters, target vocabulary {len(vocab_es):,}, max length {max_length}")
-    slow, slow_out = rate(lambda s: lecture_translate(model, vocab_es, s, max_length), sentences)
+    slow, slow_out = rate(lambda s: translation.lecture_translate(model, vocab_es, s, max_length),
+                              sentences)
     start = time.perf_counter()
     fast_out = fast_translator.greedy(sentences)
     fast = len(sentences) / (time.perf_counter() - start)

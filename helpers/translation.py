@@ -487,7 +487,7 @@ def training_throughput(model: Any, vocabulary_en: Sequence[str], vocabulary_es:
     check_int("batch_size", batch_size, 1)
     check_int("repeats", repeats, 1)
     rng = np.random.default_rng(seed)
-    words_en = [w for w in vocabulary_en[2:]]
+    words_en = list(vocabulary_en[2:])
     words_es = [w for w in vocabulary_es[2:] if w not in ("startofseq", "endofseq")]
     seconds = {}
     for length in lengths:
