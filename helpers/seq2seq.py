@@ -254,54 +254,112 @@ def beam_search(encode: EncodeFn, decode_step: StepFn, source: Any, *, beam_widt
     >>> beam_search(enc, step, "a", beam_width=2, start_id=0, end_id=1, max_length=2)[0][0]
     [2, 2]
     """
-    beam_width = check_int("beam_width", beam_width, 1)
-    max_length = check_int("max_length", max_length, 1)
-    start_id = check_int("start_id", start_id, 0)
-    end_id = check_int("end_id", end_id, 0)
-    penalty = _check_length_penalty(length_penalty)
+    return beam_search_batch(encode, decode_step, [source], beam_width=beam_width,
+                             start_id=start_id, end_id=end_id, max_length=max_length,
+                             length_penalty=length_penalty)[0]
 
-    def norm(total: np.ndarray | float, length: int) -> Any:
-        return total / max(length, 1) ** penalty
 
-    state = encode([source])
-    live: list[list[int]] = [[]]
-    live_scores = np.zeros(1)  # total log-probabilities of the live hypotheses
-    last = np.array([start_id], dtype=np.int32)
-    finished: list[tuple[list[int], float]] = []  # (ids, normalised score), best first
-    for step in range(max_length):  # live hypotheses have `step` tokens
-        log_probs, state = decode_step(last, state)
-        totals = live_scores[:, None] + _log_probs(log_probs, len(live), end_id, step)
+class _Beam:
+    """One sentence's beam search: its live hypotheses, their totals and its finished list."""
+
+    def __init__(self, width: int, max_length: int, end_id: int, penalty: float) -> None:
+        self.width, self.max_length, self.end_id, self.penalty = width, max_length, end_id, penalty
+        self.live: list[list[int]] = [[]]
+        self.totals = np.zeros(1)  # total log-probabilities of the live hypotheses
+        self.finished: list[tuple[list[int], float]] = []  # (ids, normalised score), best first
+        self.running = True
+
+    def norm(self, total: np.ndarray | float, length: int) -> Any:
+        return total / max(length, 1) ** self.penalty
+
+    def step(self, log_probs: np.ndarray, step: int) -> tuple[list[int], list[int]]:
+        """Take one step on this sentence's rows of log-probabilities; return the rows kept
+        (indices into its live hypotheses) and their new tokens (empty when it stops)."""
+        totals = self.totals[:, None] + log_probs
         # the score each candidate would be returned with: a continuation has step + 1 tokens,
         # an ending keeps the step tokens of its hypothesis (the end token is not counted)
-        scores = norm(totals, step + 1)
-        scores[:, end_id] = norm(totals[:, end_id], step)
+        scores = self.norm(totals, step + 1)
+        scores[:, self.end_id] = self.norm(totals[:, self.end_id], step)
         vocab = scores.shape[1]
-        order = np.argsort(-scores, axis=None, kind="stable")[: 2 * beam_width]
+        order = np.argsort(-scores, axis=None, kind="stable")[: 2 * self.width]
         rows, tokens, new_totals = [], [], []
         for rank, flat in enumerate(order):
             row, token = divmod(int(flat), vocab)
             if scores[row, token] == -np.inf:  # impossible: so is everything ranked after it
                 break
-            if token == end_id:
-                if rank < beam_width:  # an ending counts only if it is among the best k candidates
-                    finished.append((live[row], float(scores[row, token])))
-            elif len(rows) < beam_width:
+            if token == self.end_id:
+                if rank < self.width:  # an ending counts only if it is among the best k candidates
+                    self.finished.append((self.live[row], float(scores[row, token])))
+            elif len(rows) < self.width:
                 rows.append(row), tokens.append(token), new_totals.append(float(totals[row, token]))
-        finished = sorted(finished, key=lambda h: -h[1])[:beam_width]
+        self.finished = sorted(self.finished, key=lambda h: -h[1])[: self.width]
         if not rows:
-            break
-        live = [live[r] + [t] for r, t in zip(rows, tokens)]
-        live_scores = np.array(new_totals)
+            self.running = False
+            return [], []
+        self.live = [self.live[r] + [t] for r, t in zip(rows, tokens)]
+        self.totals = np.array(new_totals)
         # log-probabilities are ≤ 0, so a live hypothesis of total s and length L can end with a
         # score of at most s / max_length**penalty (s / L**penalty when s > 0 by rounding)
-        best_possible = max(norm(live_scores, step + 1).max(), norm(live_scores, max_length).max())
-        if len(finished) == beam_width and finished[-1][1] >= best_possible:
+        best_possible = max(self.norm(self.totals, step + 1).max(),
+                            self.norm(self.totals, self.max_length).max())
+        if len(self.finished) == self.width and self.finished[-1][1] >= best_possible:
+            self.running = False
+            return [], []
+        return rows, tokens
+
+    def result(self) -> list[tuple[list[int], float]]:
+        if self.running:  # reached max_length: the live hypotheses end here
+            self.finished += [(ids, float(self.norm(total, self.max_length)))
+                              for ids, total in zip(self.live, self.totals)]
+        return sorted(self.finished, key=lambda h: -h[1])[: self.width]
+
+
+def beam_search_batch(encode: EncodeFn, decode_step: StepFn, sources: Any, *, beam_width: int,
+                      start_id: int, end_id: int, max_length: int,
+                      length_penalty: float = 0.0) -> list[list[tuple[list[int], float]]]:
+    """``beam_search`` for many sentences at once: the same result for each sentence, from one
+    ``decode_step`` call per step for the live hypotheses of every sentence still searching.
+
+    The encoder runs once on the whole batch; each sentence keeps its own beam, finished list
+    and early stop (see ``beam_search``), and its rows leave the batch when it stops. Returns one
+    list of (token ids, score) pairs per sentence, best first. On a model this turns thousands of
+    small calls into about ``max_length`` large ones.
+
+    >>> enc = lambda src: np.zeros((len(src), 1))
+    >>> step = lambda last, s: (np.log(np.tile([[0.1, 0.2, 0.7]], (len(last), 1))), s)
+    >>> [hyps[0][0] for hyps in beam_search_batch(enc, step, ["a", "b"], beam_width=2,
+    ...                                            start_id=0, end_id=1, max_length=2)]
+    [[2, 2], [2, 2]]
+    """
+    beam_width = check_int("beam_width", beam_width, 1)
+    max_length = check_int("max_length", max_length, 1)
+    start_id = check_int("start_id", start_id, 0)
+    end_id = check_int("end_id", end_id, 0)
+    penalty = _check_length_penalty(length_penalty)
+    n = _check_sources(sources)
+    state = encode(sources)
+    beams = [_Beam(beam_width, max_length, end_id, penalty) for _ in range(n)]
+    running = list(range(n))  # the sentences still searching, in the order of the state's rows
+    last = np.full(n, start_id, dtype=np.int32)
+    for step in range(max_length):  # live hypotheses have `step` tokens
+        log_probs, state = decode_step(last, state)
+        sizes = [len(beams[s].live) for s in running]
+        log_probs = _log_probs(log_probs, sum(sizes), end_id, step)
+        keep_rows, keep_tokens, still = [], [], []
+        first = 0
+        for s, size in zip(running, sizes):
+            rows, tokens = beams[s].step(log_probs[first:first + size], step)
+            keep_rows += [first + r for r in rows]
+            keep_tokens += tokens
+            if rows:
+                still.append(s)
+            first += size
+        running = still
+        if not running:
             break
-        state = _gather(state, np.array(rows))
-        last = np.array(tokens, dtype=np.int32)
-    else:  # reached max_length: the live hypotheses end here
-        finished += [(ids, float(norm(total, max_length))) for ids, total in zip(live, live_scores)]
-    return sorted(finished, key=lambda h: -h[1])[:beam_width]
+        state = _gather(state, np.array(keep_rows))
+        last = np.array(keep_tokens, dtype=np.int32)
+    return [beam.result() for beam in beams]
 
 
 # --------------------------------------------------------------------------- Transformer bits

@@ -206,10 +206,19 @@ class Translator:
                 for ids, score in found]
 
     def beam(self, sentences: str | Sequence[str], beam_width: int = 3,
-             length_penalty: float = 0.0) -> list[str]:
-        """Translate each sentence with beam search, keeping the best hypothesis."""
+             length_penalty: float = 0.0, batch_size: int = 128) -> list[str]:
+        """Translate each sentence with beam search, keeping the best hypothesis; the searches of
+        ``batch_size`` sentences share each decoder call (``seq2seq.beam_search_batch``: the same
+        result as one search per sentence, many times faster on a model)."""
         sentences = seq2seq.check_sentences(sentences, max_words=self.max_words)
-        return [self._beams(s, beam_width, length_penalty)[0][0] for s in sentences]
+        batch_size = check_int("batch_size", batch_size, 1)
+        out = []
+        for start in range(0, len(sentences), batch_size):
+            found = seq2seq.beam_search_batch(
+                self.encode, self.decode_step, sentences[start:start + batch_size],
+                beam_width=beam_width, length_penalty=length_penalty, **self._options())
+            out += [seq2seq.ids_to_text(hyps[0][0], self.vocabulary) for hyps in found]
+        return out
 
     def evaluate(self, test: Sequence[Reference], *, n_beam: int = 0, beam_width: int = 3,
                  name: str = "model") -> tuple[dict[str, Any], list[str]]:

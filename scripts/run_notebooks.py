@@ -121,8 +121,11 @@ def run_one(path: Path, out_dir: Path, profile: str, store: bool, seed: int | No
     wrong = exercises.misbehaved(checks)  # a check that passed its starter or failed its solution
     if wrong and status == "ok":
         status, error = "exercise check failed", "; ".join(wrong)[:300]
+    slowest: list[dict] = []
     if out_path.exists():
-        nb = normalize(json.loads(out_path.read_text(encoding="utf-8")))
+        executed = json.loads(out_path.read_text(encoding="utf-8"))
+        slowest = slowest_cells(executed)
+        nb = normalize(executed)
         text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
         files.atomic_write_text(out_path, text)
         if store and status == "ok":
@@ -136,9 +139,31 @@ def run_one(path: Path, out_dir: Path, profile: str, store: bool, seed: int | No
         print(f"  quality threshold missed: {missed}")
     for c in claims:
         print(f"  {'✔' if c['holds'] else '✘' if c['checked'] else '·'} {c['claim']} | {c['evidence']}")
+    if slowest:
+        print("  slowest cells: " + "; ".join(f"[{c['cell']}] {c['seconds']:.0f} s {c['start']!r}"
+                                             for c in slowest))
     return {"notebook": path.name, "status": status, "seconds": round(seconds, 1), "seed": seed,
+            "slowest_cells": slowest,
             "metrics": metrics, "claims": claims, "exercises": checks, "error": error,
             "missed_threshold": missed}
+
+
+def slowest_cells(notebook: dict, n: int = 5) -> list[dict]:
+    """The ``n`` code cells that took longest in a notebook papermill executed (before its timing
+    metadata is normalized away): index, seconds and the start of the cell's first line.
+
+    >>> cell = lambda src, s: {"cell_type": "code", "source": src, "metadata": {"papermill": {"duration": s}}}
+    >>> slowest_cells({"cells": [cell("a = 1", 0.1), cell("model.fit(x)\\nprint(1)", 42.0)]}, n=1)
+    [{'cell': 1, 'seconds': 42.0, 'start': 'model.fit(x)'}]
+    """
+    timed = []
+    for i, cell in enumerate(notebook.get("cells", [])):
+        duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if cell.get("cell_type") == "code" and isinstance(duration, (int, float)):
+            source = "".join(cell.get("source", ""))
+            timed.append({"cell": i, "seconds": round(float(duration), 1),
+                          "start": source.strip().splitlines()[0][:60] if source.strip() else ""})
+    return sorted(timed, key=lambda c: -c["seconds"])[:n]
 
 
 def store_results(stem: str, folder: Path) -> Path | None:

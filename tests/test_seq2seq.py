@@ -66,6 +66,35 @@ def test_greedy_batch_equals_one_sentence_at_a_time():
         assert one_scores[0] == pytest.approx(batch_scores[i])
 
 
+@pytest.mark.parametrize("seed, width, penalty, end_bias", [(0, 2, 0.0, 0.0), (1, 3, 0.0, 1.0),
+                                                      (2, 3, 0.7, 0.0), (3, 5, 1.0, 2.0),
+                                                      (4, 1, 0.0, 0.0)])
+def test_beam_batch_equals_one_sentence_at_a_time(seed, width, penalty, end_bias):
+    encode, step = markov_model(seed, end_bias=end_bias)  # the state depends on the source
+    sources = ["a", "bb", "ccc", "dddd", "e", "ff", "ggggggg"]
+    calls = []
+
+    def counting_step(last, state):
+        calls.append(len(last))
+        return step(last, state)
+
+    batch = seq2seq.beam_search_batch(encode, counting_step, sources, beam_width=width,
+                                      max_length=9, length_penalty=penalty, **OPTIONS)
+    assert len(calls) <= 9  # one decoder call per step for every sentence together
+    assert max(calls) > width  # ... holding several sentences' hypotheses
+    for source, found in zip(sources, batch):
+        one = seq2seq.beam_search(encode, step, source, beam_width=width, max_length=9,
+                                  length_penalty=penalty, **OPTIONS)
+        assert [ids for ids, _ in found] == [ids for ids, _ in one]
+        assert [s for _, s in found] == pytest.approx([s for _, s in one])
+
+
+def test_beam_batch_refuses_a_single_string():
+    encode, step = markov_model(0)
+    with pytest.raises(TypeError, match="single string"):
+        seq2seq.beam_search_batch(encode, step, "abc", beam_width=2, max_length=4, **OPTIONS)
+
+
 @pytest.mark.parametrize("width", [2, 3, 5])
 def test_beam_scores_sorted_and_consistent(width):
     encode, step = markov_model(1)
