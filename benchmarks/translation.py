@@ -68,15 +68,15 @@ def lecture_beam_search(model, vocab_es, sentence, beam_width, max_length):
     top = [(0.0, "")]
     for word_idx in range(max_length):
         candidates = []
-        for log_proba, translation in top:
-            if translation.endswith("endofseq"):
-                candidates.append((log_proba, translation))
+        for log_proba, so_far in top:
+            if so_far.endswith("endofseq"):
+                candidates.append((log_proba, so_far))
                 continue
-            y_proba = model.predict((tf.constant([sentence]), tf.constant(["startofseq " + translation])),
+            y_proba = model.predict((tf.constant([sentence]), tf.constant(["startofseq " + so_far])),
                                     verbose=0)[0, word_idx]
             for word_id, word_proba in enumerate(y_proba):
                 word = vocab_es[word_id]
-                candidates.append((log_proba + np.log(max(word_proba, 1e-12)), f"{translation} {word}"))
+                candidates.append((log_proba + np.log(max(word_proba, 1e-12)), f"{so_far} {word}"))
         top = sorted(candidates, reverse=True)[:beam_width]
         if all(t.endswith("endofseq") for _, t in top):
             break

@@ -75,11 +75,14 @@ def corpus_chrf(hypotheses: Sequence[str], references: References) -> float:
 
 
 def bleu_by_length(sources: Sequence[str], hypotheses: Sequence[str], references: References,
-                   buckets: Sequence[int] = (5, 10, 15, 20)) -> list[dict[str, Any]]:
+                   buckets: Sequence[int] = (5, 10, 15, 20), *, intervals: bool = False,
+                   seed: int = 0) -> list[dict[str, Any]]:
     """Corpus BLEU per bucket of source length (in words).
 
     ``buckets`` are increasing upper bounds: ``(5, 10)`` makes the buckets 1-5, 6-10 and 11+.
-    Returns one dict per non-empty bucket: ``{"bucket": "6-10", "n": 42, "bleu": 17.3}``.
+    Returns one dict per non-empty bucket: ``{"bucket": "6-10", "n": 42, "bleu": 17.3}``; with
+    ``intervals`` also the bucket's 95% bootstrap interval, ``low`` and ``high``
+    (``bootstrap_bleu`` on the bucket's sentences).
 
     >>> bleu_by_length(["a b", "a b c d e f"], ["x", "y"], ["x", "z"], buckets=(5,))[0]["bucket"]
     '1-5'
@@ -98,8 +101,12 @@ def bleu_by_length(sources: Sequence[str], hypotheses: Sequence[str], references
                if len(s.split()) > low and (high is None or len(s.split()) <= high)]
         if idx:
             label = f"{low + 1}-{high}" if high is not None else f"{low + 1}+"
-            rows.append({"bucket": label, "n": len(idx),
-                         "bleu": corpus_bleu([hyps[i] for i in idx], [refs[i] for i in idx])})
+            bucket_hyps, bucket_refs = [hyps[i] for i in idx], [refs[i] for i in idx]
+            row = {"bucket": label, "n": len(idx), "bleu": corpus_bleu(bucket_hyps, bucket_refs)}
+            if intervals:
+                ci = bootstrap_bleu(bucket_hyps, bucket_refs, seed=seed)
+                row.update(low=ci["low"], high=ci["high"])
+            rows.append(row)
     return rows
 
 

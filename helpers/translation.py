@@ -417,15 +417,8 @@ def bleu_by_length_models(test: Sequence[Reference], outputs: dict[str, Sequence
     refs = [[standardize(r) for r in rs] for _, rs in test]
     table = {}
     for name, hyps in outputs.items():
-        rows = metrics.bleu_by_length(sources, list(hyps), refs, buckets=buckets)
-        if intervals:
-            for row in rows:
-                low, high = (int(x) for x in row["bucket"].rstrip("+").split("-")) if "-" in row["bucket"] \
-                    else (int(row["bucket"].rstrip("+")), 10**6)
-                idx = [i for i, s in enumerate(sources) if low <= len(s.split()) <= high]
-                ci = metrics.bootstrap_bleu([hyps[i] for i in idx], [refs[i] for i in idx], seed=seed)
-                row.update(low=ci["low"], high=ci["high"])
-        table[name] = rows
+        table[name] = metrics.bleu_by_length(sources, list(hyps), refs, buckets=buckets,
+                                             intervals=intervals, seed=seed)
     first = next(iter(table.values()))
     width, cell = max(len(name) for name in table), 19 if intervals else 12
     print(f"{'bucket (sentences)':>{width}s}:",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sacrebleu
 
@@ -51,6 +52,21 @@ def test_bleu_by_length():
     with pytest.raises(ValueError, match="one sentence per hypothesis"):
         metrics.bleu_by_length(sources[:2], hyps, refs)
 
+
+
+def test_bleu_by_length_intervals_are_each_buckets_own_bootstrap():
+    rng = np.random.default_rng(0)
+    words = "a b c d e f g h".split()
+    sources = [" ".join(rng.choice(words, n)) for n in rng.integers(1, 9, size=60)]
+    refs = [" ".join(rng.choice(words, 6)) for _ in sources]
+    hyps = [r if k % 3 else " ".join(rng.choice(words, 6)) for k, r in enumerate(refs)]
+    rows = metrics.bleu_by_length(sources, hyps, refs, buckets=(4,), intervals=True, seed=3)
+    for row, (low, high) in zip(rows, [(1, 4), (5, 8)]):
+        idx = [i for i, s in enumerate(sources) if low <= len(s.split()) <= high]
+        ci = metrics.bootstrap_bleu([hyps[i] for i in idx], [refs[i] for i in idx], seed=3)
+        assert (row["n"], row["low"], row["high"]) == (len(idx), ci["low"], ci["high"])
+        assert row["low"] <= row["bleu"] <= row["high"]
+    assert "low" not in metrics.bleu_by_length(sources, hyps, refs, buckets=(4,))[0]
 
 def test_every_reference_counts():
     hyps = ["me gusta el fútbol", "tom está aquí"]
