@@ -341,7 +341,7 @@ RUN_MINUTES: dict[str, dict[str, str]] = {
     # would mark an upper bound measured under load. full: estimated for a
     # Colab T4 GPU from measured CPU throughput and the full/demo work ratio; never run (no GPU here).
     # tests/test_runtime.py checks that the README's notebook table shows the same figures.
-    "01": {"smoke": "1.4", "demo": "≤21", "full": "40-80"},  # 2026-12-07: demo under load 8-14
+    "01": {"smoke": "1.4", "demo": "8.5", "full": "40-80"},  # 2026-12-08: demo 8.3 quiet
     "02": {"smoke": "1.6", "demo": "15.5", "full": "25-45"},  # 2026-12-08: demo 15.5 quiet
     "03": {"smoke": "1.1", "demo": "≤26.5", "full": "35-65"},  # 2026-12-07: demo under load 8-9
     "04": {"smoke": "0.8", "demo": "12", "full": "20-40"},  # 2026-12-07: demo 12.2 quiet
