@@ -343,7 +343,7 @@ RUN_MINUTES: dict[str, dict[str, str]] = {
     # tests/test_runtime.py checks that the README's notebook table shows the same figures.
     "01": {"smoke": "1.4", "demo": "8.5", "full": "40-80"},  # 2026-12-08: demo 8.3 quiet
     "02": {"smoke": "1.6", "demo": "15.5", "full": "25-45"},  # 2026-12-08: demo 15.5 quiet
-    "03": {"smoke": "1.1", "demo": "≤26.5", "full": "35-65"},  # 2026-12-07: demo under load 8-9
+    "03": {"smoke": "1.1", "demo": "12.5", "full": "35-65"},  # 2026-12-08: demo 12.5 quiet
     "04": {"smoke": "0.8", "demo": "12", "full": "20-40"},  # 2026-12-07: demo 12.2 quiet
     "05": {"smoke": "2.1", "demo": "6-7.5", "full": "7-13"},  # 2026-12-07
     "06": {"smoke": "1.3", "demo": "≤8", "full": "10-24"},  # 2026-12-07
