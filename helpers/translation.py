@@ -182,24 +182,26 @@ class Translator:
     def _options(self) -> dict[str, int]:
         return {"start_id": self.start_id, "end_id": self.end_id, "max_length": self.max_length}
 
-    def greedy(self, sentences: str | Sequence[str], batch_size: int = 512) -> list[str]:
-        """Translate one sentence or a list of sentences greedily, ``batch_size`` at a time."""
+    def _in_batches(self, sentences: str | Sequence[str], batch_size: int,
+                    decode: Callable[[Sequence[str]], list[list[int]]]) -> list[str]:
+        """Check ``sentences``, decode them ``batch_size`` at a time to token ids, return texts."""
         sentences = seq2seq.check_sentences(sentences, max_words=self.max_words)
+        batch_size = check_int("batch_size", batch_size, 1)
         out = []
         for start in range(0, len(sentences), batch_size):
-            ids, _ = seq2seq.greedy_decode(self.encode, self.decode_step,
-                                           sentences[start:start + batch_size], **self._options())
-            out += [seq2seq.ids_to_text(i, self.vocabulary) for i in ids]
+            out += [seq2seq.ids_to_text(ids, self.vocabulary)
+                    for ids in decode(sentences[start:start + batch_size])]
         return out
+
+    def greedy(self, sentences: str | Sequence[str], batch_size: int = 512) -> list[str]:
+        """Translate one sentence or a list of sentences greedily, ``batch_size`` at a time."""
+        return self._in_batches(sentences, batch_size, lambda batch: seq2seq.greedy_decode(
+            self.encode, self.decode_step, batch, **self._options())[0])
 
     def beams(self, sentence: str, beam_width: int = 3,
               length_penalty: float = 0.0) -> list[tuple[str, float]]:
         """The ``beam_width`` best translations of one sentence with their probabilities."""
         (sentence,) = seq2seq.check_sentences([sentence], max_words=self.max_words)
-        return self._beams(sentence, beam_width, length_penalty)
-
-    def _beams(self, sentence: str, beam_width: int, length_penalty: float) -> list[tuple[str, float]]:
-        """``beams`` for a sentence already checked."""
         found = seq2seq.beam_search(self.encode, self.decode_step, sentence, beam_width=beam_width,
                                     length_penalty=length_penalty, **self._options())
         return [(seq2seq.ids_to_text(ids, self.vocabulary), float(np.exp(score)))
@@ -210,15 +212,10 @@ class Translator:
         """Translate each sentence with beam search, keeping the best hypothesis; the searches of
         ``batch_size`` sentences share each decoder call (``seq2seq.beam_search_batch``: the same
         result as one search per sentence, many times faster on a model)."""
-        sentences = seq2seq.check_sentences(sentences, max_words=self.max_words)
-        batch_size = check_int("batch_size", batch_size, 1)
-        out = []
-        for start in range(0, len(sentences), batch_size):
-            found = seq2seq.beam_search_batch(
-                self.encode, self.decode_step, sentences[start:start + batch_size],
-                beam_width=beam_width, length_penalty=length_penalty, **self._options())
-            out += [seq2seq.ids_to_text(hyps[0][0], self.vocabulary) for hyps in found]
-        return out
+        return self._in_batches(sentences, batch_size, lambda batch: [
+            hyps[0][0] for hyps in seq2seq.beam_search_batch(
+                self.encode, self.decode_step, batch, beam_width=beam_width,
+                length_penalty=length_penalty, **self._options())])
 
     def evaluate(self, test: Sequence[Reference], *, n_beam: int = 0, beam_width: int = 3,
                  name: str = "model") -> tuple[dict[str, Any], list[str]]:
